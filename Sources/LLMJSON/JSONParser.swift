@@ -1,0 +1,225 @@
+/// A strict RFC 8259 parser over UTF-8 bytes: invalid UTF-8, lone surrogates, control
+/// characters in strings, trailing garbage and nesting deeper than `maxDepth` are errors.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public let offset: Int
+    public var description: String { "\(message) at byte \(offset)" }
+}
+
+public enum JSONParser {
+    public static let defaultMaxDepth = 256
+
+    public static func parse<C: Collection>(_ bytes: C, maxDepth: Int = defaultMaxDepth) throws -> JSONValue
+    where C.Element == UInt8 {
+        if let r = try bytes.withContiguousStorageIfAvailable({ try parse(buffer: $0, maxDepth: maxDepth) }) {
+            return r
+        }
+        let a = Array(bytes)
+        return try a.withUnsafeBufferPointer { try parse(buffer: $0, maxDepth: maxDepth) }
+    }
+
+    public static func parse(_ string: String, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
+        var s = string
+        return try s.withUTF8 { try parse(buffer: $0, maxDepth: maxDepth) }
+    }
+
+    public static func parse(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
+        var p = Parser(buf: buffer, maxDepth: maxDepth)
+        p.skipWS()
+        let v = try p.value(depth: 0)
+        p.skipWS()
+        if p.i != buffer.count { throw p.error("unexpected data after the JSON value") }
+        return v
+    }
+}
+
+private struct Parser {
+    let buf: UnsafeBufferPointer<UInt8>
+    let maxDepth: Int
+    var i = 0
+
+    init(buf: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.buf = buf
+        self.maxDepth = maxDepth
+    }
+
+    func error(_ m: String) -> JSONParseError { JSONParseError(message: m, offset: i) }
+
+    mutating func skipWS() {
+        while i < buf.count {
+            let c = buf[i]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { break }
+        }
+    }
+
+    mutating func value(depth: Int) throws -> JSONValue {
+        guard i < buf.count else { throw error("unexpected end of input") }
+        switch buf[i] {
+        case UInt8(ascii: "{"): return try object(depth: depth + 1)
+        case UInt8(ascii: "["): return try array(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        default: throw error("unexpected character")
+        }
+    }
+
+    mutating func literal(_ word: StaticString) throws {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= buf.count else { throw error("invalid literal") }
+        let p = word.utf8Start
+        for k in 0..<n where buf[i + k] != p[k] { throw error("invalid literal") }
+        i += n
+    }
+
+    mutating func object(depth: Int) throws -> JSONValue {
+        if depth > maxDepth { throw error("nesting deeper than \(maxDepth)") }
+        i += 1
+        var entries: [(String, JSONValue)] = []
+        skipWS()
+        if i < buf.count, buf[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject()) }
+        while true {
+            skipWS()
+            guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let k = try string()
+            skipWS()
+            guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            i += 1
+            skipWS()
+            let v = try value(depth: depth)
+            entries.append((k, v))
+            skipWS()
+            guard i < buf.count else { throw error("unexpected end of input in an object") }
+            if buf[i] == UInt8(ascii: ",") { i += 1; continue }
+            if buf[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(entries)) }
+            throw error("expected ',' or '}'")
+        }
+    }
+
+    mutating func array(depth: Int) throws -> JSONValue {
+        if depth > maxDepth { throw error("nesting deeper than \(maxDepth)") }
+        i += 1
+        var items: [JSONValue] = []
+        skipWS()
+        if i < buf.count, buf[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        while true {
+            skipWS()
+            items.append(try value(depth: depth))
+            skipWS()
+            guard i < buf.count else { throw error("unexpected end of input in an array") }
+            if buf[i] == UInt8(ascii: ",") { i += 1; continue }
+            if buf[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+            throw error("expected ',' or ']'")
+        }
+    }
+
+    mutating func number() throws -> JSONNumber {
+        let start = i
+        if buf[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < buf.count else { throw error("invalid number") }
+        if buf[i] == UInt8(ascii: "0") {
+            i += 1
+        } else if buf[i] >= UInt8(ascii: "1") && buf[i] <= UInt8(ascii: "9") {
+            while i < buf.count, isDigit(buf[i]) { i += 1 }
+        } else {
+            throw error("invalid number")
+        }
+        if i < buf.count, buf[i] == UInt8(ascii: ".") {
+            i += 1
+            guard i < buf.count, isDigit(buf[i]) else { throw error("invalid number") }
+            while i < buf.count, isDigit(buf[i]) { i += 1 }
+        }
+        if i < buf.count, buf[i] == UInt8(ascii: "e") || buf[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < buf.count, buf[i] == UInt8(ascii: "+") || buf[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < buf.count, isDigit(buf[i]) else { throw error("invalid number") }
+            while i < buf.count, isDigit(buf[i]) { i += 1 }
+        }
+        return JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF8.self))
+    }
+
+    @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+
+    mutating func string() throws -> String {
+        i += 1  // opening quote
+        let start = i
+        // Fast path: no escapes.
+        while i < buf.count {
+            let c = buf[i]
+            if c == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: buf[start..<i])
+                guard let s = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                i += 1
+                return s
+            }
+            if c == UInt8(ascii: "\\") { break }
+            if c < 0x20 { throw error("control character in a string") }
+            i += 1
+        }
+        // Slow path with escapes.
+        var out = [UInt8]()
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[start..<i]))
+        while i < buf.count {
+            let c = buf[i]
+            if c == UInt8(ascii: "\"") {
+                i += 1
+                guard let s = String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                return s
+            }
+            if c < 0x20 { throw error("control character in a string") }
+            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            i += 1
+            guard i < buf.count else { break }
+            let e = buf[i]
+            i += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if scalar >= 0xD800 && scalar < 0xDC00 {
+                    guard i + 1 < buf.count, buf[i] == UInt8(ascii: "\\"), buf[i + 1] == UInt8(ascii: "u") else {
+                        throw error("lone surrogate in a string")
+                    }
+                    i += 2
+                    let low = try hex4()
+                    guard low >= 0xDC00 && low < 0xE000 else { throw error("lone surrogate in a string") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                    throw error("lone surrogate in a string")
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw error("invalid escape") }
+                out.append(contentsOf: Array(String(Character(u)).utf8))
+            default:
+                throw error("invalid escape")
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    mutating func hex4() throws -> UInt32 {
+        guard i + 4 <= buf.count else { throw error("invalid \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = buf[i]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: throw error("invalid \\u escape")
+            }
+            v = v << 4 | d
+            i += 1
+        }
+        return v
+    }
+}
