@@ -1,0 +1,82 @@
+import LLMDomain
+import LLMJSON
+
+/// Unified request → Gemini `generateContent` body (camelCase, roles `user` and `model`).
+enum GeminiRequest {
+    static func body(_ r: ChatRequest) throws -> JSONValue {
+        guard !r.messages.isEmpty else { throw DomainError.invalidParams("messages", "must not be empty") }
+        var system: [String] = []
+        var contents: [(role: String, parts: [JSONValue])] = []
+        var toolNames: [String: String] = [:]  // tool call id → function name
+
+        func append(_ role: String, _ parts: [JSONValue]) {
+            if let last = contents.last, last.role == role {
+                contents[contents.count - 1].parts += parts
+            } else {
+                contents.append((role, parts))
+            }
+        }
+
+        for (i, m) in r.messages.enumerated() {
+            switch m.role {
+            case .system:
+                if !m.content.isEmpty { system.append(m.content) }
+            case .user:
+                try requireNoToolCalls(m, i)
+                append("user", m.content.isEmpty ? [] : [["text": .string(m.content)]])
+            case .assistant:
+                var parts: [JSONValue] = m.content.isEmpty ? [] : [["text": .string(m.content)]]
+                for (j, c) in m.toolCalls.enumerated() {
+                    let args = try ProviderJSON.argumentsObject(c.arguments, field: "messages[\(i)].tool_calls[\(j)].function.arguments")
+                    parts.append(["functionCall": ["name": .string(c.name), "args": args]])
+                    toolNames[c.id] = c.name
+                }
+                append("model", parts)
+            case .tool:
+                guard let id = m.toolCallId, !id.isEmpty else {
+                    throw DomainError.invalidParams("messages[\(i)].tool_call_id", "a tool message needs tool_call_id")
+                }
+                guard let name = toolNames[id] else {
+                    throw DomainError.invalidParams("messages[\(i)].tool_call_id", "no earlier assistant tool call has this id")
+                }
+                let result = (try? JSONParser.parse(m.content)) ?? .string(m.content)
+                append("user", [["functionResponse": ["name": .string(name), "response": ["result": result]]]])
+            }
+        }
+        guard !contents.isEmpty else {
+            throw DomainError.invalidParams("messages", "needs at least one user or assistant message")
+        }
+
+        var o = JSONObject()
+        o["contents"] = .array(contents.map { c in
+            ["role": .string(c.role), "parts": .array(c.parts.isEmpty ? [["text": ""]] : c.parts)]
+        })
+        if !system.isEmpty { o["systemInstruction"] = ["parts": [["text": .string(system.joined(separator: "\n\n"))]]] }
+        var g = JSONObject()
+        if let n = r.maxTokens { g["maxOutputTokens"] = .int(n) }
+        if let t = r.temperature { g["temperature"] = .double(t) }
+        if let p = r.topP { g["topP"] = .double(p) }
+        if let stop = r.stop, !stop.isEmpty { g["stopSequences"] = .array(stop.map { .string($0) }) }
+        if !g.isEmpty { o["generationConfig"] = .object(g) }
+        if let tools = r.tools, !tools.isEmpty {
+            o["tools"] = [["functionDeclarations": .array(tools.map { t in
+                var d = JSONObject()
+                d["name"] = .string(t.name)
+                if let desc = t.description { d["description"] = .string(desc) }
+                d["parameters"] = t.parameters
+                return .object(d)
+            })]]
+            if let choice = r.toolChoice { o["toolConfig"] = ["functionCallingConfig": functionCallingConfig(choice)] }
+        }
+        return .object(o)
+    }
+
+    static func functionCallingConfig(_ c: ToolChoice) -> JSONValue {
+        switch c {
+        case .auto: return ["mode": "AUTO"]
+        case .none: return ["mode": "NONE"]
+        case .required: return ["mode": "ANY"]
+        case .function(let name): return ["mode": "ANY", "allowedFunctionNames": [.string(name)]]
+        }
+    }
+}
