@@ -1,0 +1,212 @@
+import CCurl
+import Foundation
+
+/// Initialises libcurl once per process, before any engine thread starts.
+private let curlGlobalInit: CURLcode = llm_curl_global_init()
+
+/// The one thread that owns a libcurl multi handle. It loops on `curl_multi_poll`; other
+/// threads hand it work (`enqueue`) under a lock and wake it with `curl_multi_wakeup`.
+/// Every libcurl call on the multi handle, and on easy handles once added, happens here.
+final class CurlEngine: @unchecked Sendable {
+    enum Operation {
+        case add(Transfer)
+        case cancel(Transfer)
+        case unpause(Transfer)
+    }
+
+    private let multi: UnsafeMutableRawPointer
+    private let idleTimeoutNanos: UInt64
+    private let idleCheckIntervalNanos: UInt64
+    private let lock = Lock()
+    private let stopped = DispatchSemaphore(value: 0)
+
+    // locked
+    private var operations: [Operation] = []
+    private var isShutDown = false
+    private var engineThread: pthread_t?
+
+    // engine thread only
+    private var active: [ObjectIdentifier: Transfer] = [:]
+    private var spareOperations: [Operation] = []
+    private var nextIdleCheckNanos: UInt64 = 0
+
+    init(idleTimeout: Double) {
+        precondition(curlGlobalInit == CURLE_OK, "curl_global_init failed")
+        multi = curl_multi_init()!
+        idleTimeoutNanos = UInt64(max(0.001, idleTimeout) * 1e9)
+        // Check about ten times per idle period, between every 10 ms and every second.
+        idleCheckIntervalNanos = min(1_000_000_000, max(10_000_000, idleTimeoutNanos / 10))
+        let thread = Thread { [self] in self.run() }
+        thread.name = "llmhttp-curl"
+        thread.start()
+    }
+
+    /// Hands an operation to the engine thread. Returns false once the engine has shut down.
+    @discardableResult
+    func enqueue(_ operation: Operation) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if isShutDown { return false }
+        operations.append(operation)
+        // Under the lock, so the multi handle cannot be cleaned up meanwhile.
+        curl_multi_wakeup(multi)
+        return true
+    }
+
+    /// Fails every transfer with `.cancelled` and stops the thread; waits for it unless called
+    /// from it. Idempotent.
+    func shutdown() {
+        lock.lock()
+        if isShutDown {
+            lock.unlock()
+            return
+        }
+        isShutDown = true
+        curl_multi_wakeup(multi)
+        let onEngineThread = engineThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+        lock.unlock()
+        if !onEngineThread {
+            stopped.wait()
+            stopped.signal()
+        }
+    }
+
+    // MARK: the engine thread
+
+    private func run() {
+        lock.withLock { engineThread = pthread_self() }
+        var running: Int32 = 0
+        while true {
+            lock.lock()
+            swap(&operations, &spareOperations)
+            let stop = isShutDown
+            lock.unlock()
+            for operation in spareOperations {
+                perform(operation)
+            }
+            spareOperations.removeAll(keepingCapacity: true)
+            if stop { break }
+
+            curl_multi_perform(multi, &running)
+            collectFinished()
+            let now = monotonicNanos()
+            if !active.isEmpty && now >= nextIdleCheckNanos {
+                checkIdle(now: now)
+                nextIdleCheckNanos = now + idleCheckIntervalNanos
+            }
+            let waitMillis: Int32 = active.isEmpty
+                ? 10_000
+                : Int32(clamping: (nextIdleCheckNanos &- min(now, nextIdleCheckNanos)) / 1_000_000 + 1)
+            curl_multi_poll(multi, nil, 0, waitMillis, nil)
+        }
+        let cancelled = HTTPError(.cancelled, "the HTTP client was shut down")
+        for transfer in active.values {
+            remove(transfer)
+            transfer.finish(cancelled)
+        }
+        active = [:]
+        lock.lock()
+        let leftover = operations
+        operations = []
+        lock.unlock()
+        for case .add(let transfer) in leftover {
+            transfer.finish(cancelled)
+        }
+        curl_multi_cleanup(multi)
+        stopped.signal()
+    }
+
+    private func perform(_ operation: Operation) {
+        switch operation {
+        case .add(let transfer):
+            guard !transfer.isFinished, let easy = transfer.easy else { return }
+            transfer.lastActivityNanos = monotonicNanos()
+            let code = curl_multi_add_handle(multi, easy)
+            if code != CURLM_OK {
+                transfer.finish(HTTPError(.transport, String(cString: curl_multi_strerror(code))))
+                return
+            }
+            active[ObjectIdentifier(transfer)] = transfer
+        case .cancel(let transfer):
+            // Removing an unfinished transfer closes its connection at once.
+            guard active.removeValue(forKey: ObjectIdentifier(transfer)) != nil else { return }
+            remove(transfer)
+        case .unpause(let transfer):
+            guard active[ObjectIdentifier(transfer)] != nil, let easy = transfer.easy else { return }
+            transfer.prepareUnpause()
+            transfer.lastActivityNanos = monotonicNanos()
+            // May call the write callback right away with the data held back.
+            _ = llm_curl_easy_unpause(easy)
+        }
+    }
+
+    /// Takes finished transfers off the multi handle and reports their outcome.
+    private func collectFinished() {
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            let code = llm_curl_msg_result(message)
+            var pointer: UnsafeMutableRawPointer?
+            _ = llm_curl_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &pointer)
+            guard let pointer else { continue }
+            let transfer = Unmanaged<Transfer>.fromOpaque(pointer).takeUnretainedValue()
+            active.removeValue(forKey: ObjectIdentifier(transfer))
+            let error = code == CURLE_OK ? nil : Self.error(for: code, transfer)
+            remove(transfer)
+            transfer.finish(error)
+        }
+    }
+
+    /// Fails transfers that received nothing for the idle timeout (paused ones excepted).
+    private func checkIdle(now: UInt64) {
+        var expired: [Transfer] = []
+        for transfer in active.values {
+            if transfer.activity != transfer.seenActivity || transfer.pausedInCurl {
+                transfer.seenActivity = transfer.activity
+                transfer.lastActivityNanos = now
+            } else if now &- transfer.lastActivityNanos >= idleTimeoutNanos {
+                expired.append(transfer)
+            }
+        }
+        for transfer in expired {
+            active.removeValue(forKey: ObjectIdentifier(transfer))
+            remove(transfer)
+            let seconds = Double(idleTimeoutNanos) / 1e9
+            transfer.finish(HTTPError(.idleTimeout, "no data received for \(seconds) s"))
+        }
+    }
+
+    /// Detaches the easy handle from the multi handle and frees it. Engine thread.
+    private func remove(_ transfer: Transfer) {
+        guard let easy = transfer.easy else { return }
+        curl_multi_remove_handle(multi, easy)
+        curl_easy_cleanup(easy)
+        transfer.easy = nil
+        if let list = transfer.headerList {
+            curl_slist_free_all(list)
+            transfer.headerList = nil
+        }
+    }
+
+    private static func error(for code: CURLcode, _ transfer: Transfer) -> HTTPError {
+        let detail = transfer.errorBuffer.pointee != 0
+            ? String(cString: transfer.errorBuffer)
+            : String(cString: curl_easy_strerror(code))
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
+             CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION:
+            return HTTPError(.connectFailed, detail)
+        case CURLE_OPERATION_TIMEDOUT:
+            return HTTPError(.timedOut, detail)
+        default:
+            return HTTPError(.transport, detail)
+        }
+    }
+}
+
+@inline(__always)
+func monotonicNanos() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}

@@ -1,0 +1,49 @@
+/// An HTTP/1.1 and HTTP/2 client on libcurl's multi interface: one engine thread drives every
+/// transfer, connections are kept alive and reused, bodies stream with backpressure.
+///
+/// Keep the client alive while responses are read: `shutdown()` (also run on deinit) fails
+/// every transfer still in flight with `.cancelled`.
+public final class HTTPClient: @unchecked Sendable {
+    public let configuration: HTTPClientConfiguration
+    private let engine: CurlEngine
+
+    public init(configuration: HTTPClientConfiguration = .init()) {
+        self.configuration = configuration
+        self.engine = CurlEngine(idleTimeout: configuration.idleTimeout)
+    }
+
+    deinit {
+        engine.shutdown()
+    }
+
+    /// Sends `request` and returns when the final status line and headers have arrived, so
+    /// failures are known before any body byte is forwarded. The body then streams through
+    /// `HTTPResponse.body`. Throws `HTTPError`; cancelling the calling task cancels the transfer.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let transfer = Transfer(engine: engine, maxBufferedBytes: configuration.maxBufferedBytes)
+        try transfer.configure(request, configuration)
+        let head: Transfer.Head
+        do {
+            head = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Transfer.Head, Error>) in
+                    transfer.awaitHead(continuation)
+                    if !engine.enqueue(.add(transfer)) {
+                        transfer.finish(HTTPError(.cancelled, "the HTTP client was shut down"))
+                    }
+                }
+            } onCancel: {
+                transfer.cancel()
+            }
+        } catch {
+            transfer.cancel()
+            throw error
+        }
+        return HTTPResponse(status: head.status, headers: head.headers, body: HTTPBody(transfer))
+    }
+
+    /// Cancels every transfer in flight and stops the engine thread. Later sends fail with
+    /// `.cancelled`. Idempotent.
+    public func shutdown() {
+        engine.shutdown()
+    }
+}

@@ -1,0 +1,104 @@
+import Testing
+@testable import LLMHTTP
+
+@Suite(.timeLimit(.minutes(1)))
+struct HTTPClientBasicTests {
+    @Test func fixedBodyWithContentLength() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let response = try await client.send(HTTPRequest(url: server.url("/fixed")))
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == "text/plain")
+        #expect(response.header("content-length") == "12")
+        #expect(response.headers.map(\.0) == ["content-type", "content-length"])
+        let body = try await response.body.collect(maxBytes: 1000)
+        #expect(body == LoopbackServer.fixedBody)
+    }
+
+    @Test func interimResponsesAreSkippedAndHeadersNormalised() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let response = try await client.send(HTTPRequest(url: server.url("/headers")))
+        #expect(response.status == 404)
+        #expect(response.header("link") == nil)
+        #expect(response.header("x-mixed-case") == "padded value")
+        #expect(response.header("X-Folded") == "first second")
+        #expect(response.headers.filter { $0.0 == "set-cookie" }.map(\.1) == ["a=1", "b=2"])
+        #expect(try await response.body.collect(maxBytes: 100) == Array("not found".utf8))
+    }
+
+    @Test func sequentialRequestsReuseOneConnection() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        for _ in 0..<3 {
+            let response = try await client.send(HTTPRequest(url: server.url("/fixed")))
+            #expect(try await response.body.collect(maxBytes: 100) == LoopbackServer.fixedBody)
+        }
+        #expect(server.acceptedConnections == 1)
+    }
+
+    @Test func postSendsHeadersAndBodyWithoutExpect() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let payload = (0..<2048).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        let request = HTTPRequest(
+            url: server.url("/echo"), method: "POST",
+            headers: [("X-Api-Key", "secret-value"), ("Content-Type", "application/json")],
+            body: payload)
+        let response = try await client.send(request)
+        #expect(response.status == 200)
+        let echoed = try await response.body.collect(maxBytes: 1 << 20)
+        #expect(echoed.count > payload.count)
+        let head = String(decoding: echoed.dropLast(payload.count), as: UTF8.self)
+        let lines = head.components(separatedBy: "\r\n")
+        #expect(lines[0] == "POST /echo HTTP/1.1")
+        #expect(lines.contains("X-Api-Key: secret-value"))
+        #expect(lines.contains("Content-Type: application/json"))
+        #expect(lines.contains("Content-Length: 2048"))
+        #expect(!head.lowercased().contains("expect:"))
+        #expect(Array(echoed.suffix(payload.count)) == payload)
+    }
+
+    @Test func postWithoutContentTypeGetsNoFormDefault() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let response = try await client.send(HTTPRequest(url: server.url("/echo"), method: "POST", body: Array("{}".utf8)))
+        let echoed = try await response.body.collect(maxBytes: 1 << 20)
+        let head = String(decoding: echoed.dropLast(2), as: UTF8.self)
+        #expect(!head.lowercased().contains("content-type"))
+        #expect(Array(echoed.suffix(2)) == Array("{}".utf8))
+    }
+
+    @Test func customMethodWithoutBody() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let response = try await client.send(HTTPRequest(url: server.url("/echo"), method: "DELETE"))
+        let echoed = try await response.body.collect(maxBytes: 1 << 20)
+        #expect(String(decoding: echoed, as: UTF8.self).hasPrefix("DELETE /echo HTTP/1.1\r\n"))
+    }
+
+    @Test func invalidHeaderIsRejectedWithoutEchoingIt() async throws {
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let request = HTTPRequest(url: "http://127.0.0.1:1/", headers: [("Authorization", "Bearer sk-1\r\nX: y")])
+        let error = try await #require(throws: HTTPError.self) { try await client.send(request) }
+        #expect(error.kind == .transport)
+        #expect(!error.description.contains("sk-1"))
+    }
+
+    @Test func sendAfterShutdownIsCancelled() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        client.shutdown()
+        let error = try await #require(throws: HTTPError.self) {
+            try await client.send(HTTPRequest(url: server.url("/fixed")))
+        }
+        #expect(error.kind == .cancelled)
+    }
+}
