@@ -1,0 +1,38 @@
+import Foundation
+import GRDB
+
+/// Failed logins, in the database so that every process sharing it sees the same count
+/// (PROTOCOL §3.1: after 5 failures for one username within 15 minutes, refuse).
+extension AppDatabase {
+    /// Records one failed login for `username` (compared case-insensitively).
+    public func recordLoginFailure(username: String, at: Date) throws {
+        try write { db in
+            try db.execute(sql: "INSERT INTO login_failures (username, at) VALUES (?, ?)",
+                           arguments: [username, Timestamp.ms(at)])
+        }
+    }
+
+    /// The number of failed logins for `username` at or after `since`.
+    public func loginFailureCount(username: String, since: Date) throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM login_failures WHERE username = ? AND at >= ?",
+                             arguments: [username, Timestamp.ms(since)]) ?? 0
+        }
+    }
+
+    /// Forgets the failures of `username` (after a successful login).
+    public func clearLoginFailures(username: String) throws {
+        try write { db in
+            try db.execute(sql: "DELETE FROM login_failures WHERE username = ?", arguments: [username])
+        }
+    }
+
+    /// Deletes every failure older than `before` (housekeeping, e.g. at start-up). Returns the count.
+    @discardableResult
+    public func pruneLoginFailures(before: Date) throws -> Int {
+        try write { db in
+            try db.execute(sql: "DELETE FROM login_failures WHERE at < ?", arguments: [Timestamp.ms(before)])
+            return db.changesCount
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import LLMDomain
+
+/// The service's one SQLite database: every read and write of the app goes through the
+/// intent-named methods of this type (in the `AppDatabase+*.swift` files), each of which is
+/// one transaction.
+///
+/// The file is opened as a `DatabasePool` in WAL mode, with foreign keys on and a 5 s busy
+/// timeout, so several `llmrpc` processes can share it: readers never block, and writers
+/// (always `BEGIN IMMEDIATE`) wait for each other instead of failing. Errors from SQLite
+/// come out as `DomainError(.storage, ...)` with a message a user can act on.
+public final class AppDatabase: Sendable {
+    /// The connection pool: one writer connection, several readers.
+    let pool: DatabasePool
+    /// The file to delete when this instance goes away (temporary databases only).
+    private let temporaryPath: String?
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public convenience init(path: String) throws {
+        try self.init(path: path, deleteOnDeinit: false)
+    }
+
+    private init(path: String, deleteOnDeinit: Bool) throws {
+        do {
+            pool = try DatabasePool(path: path, configuration: AppDatabase.configuration())
+            try AppDatabase.migrator.migrate(pool)
+        } catch {
+            throw StorageError.map(error, path: path)
+        }
+        temporaryPath = deleteOnDeinit ? path : nil
+    }
+
+    /// A fresh database in a new temporary file, deleted when the instance is released.
+    /// For tests.
+    public static func makeTemporary() throws -> AppDatabase {
+        let path = NSTemporaryDirectory() + "llmrpc-test-\(UUID().uuidString.lowercased()).sqlite3"
+        return try AppDatabase(path: path, deleteOnDeinit: true)
+    }
+
+    deinit {
+        guard let path = temporaryPath else { return }
+        try? pool.close()
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(atPath: path + suffix)
+        }
+    }
+
+    /// The path of the database file.
+    public var path: String { pool.path }
+
+    /// Throws a storage error unless the database answers `SELECT 1`.
+    public func healthCheck() throws {
+        _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    static func configuration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(5)  // busy_timeout = 5000 ms
+        // Readers keep GRDB's own 10 s timeout (they only wait in rare WAL cases, such as
+        // another process recovering the WAL after a crash).
+        config.label = "llmrpc"
+        return config
+    }
+
+    // MARK: - Access with error mapping
+
+    /// One write transaction (`BEGIN IMMEDIATE`); SQLite errors become `DomainError(.storage)`.
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(updates)
+        } catch {
+            throw StorageError.map(error, path: pool.path)
+        }
+    }
+
+    /// One read transaction on a snapshot; SQLite errors become `DomainError(.storage)`.
+    func read<T>(_ value: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(value)
+        } catch {
+            throw StorageError.map(error, path: pool.path)
+        }
+    }
+}
+
+/// A new lowercase UUID string, the format of every id in the database.
+func newId() -> String { UUID().uuidString.lowercased() }

@@ -1,0 +1,153 @@
+import GRDB
+
+extension AppDatabase {
+    /// The migrations, by name. A shipped migration is never edited: changes go in a new one.
+    ///
+    /// Conventions: ids are lowercase UUID strings; timestamps are INTEGER unix milliseconds
+    /// UTC; money is INTEGER picodollars (`Money`), prices INTEGER picodollars per token
+    /// (`PricePerMillion`), NULL meaning unpriced; booleans are INTEGER 0/1.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    private static let v1 = """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY NOT NULL,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (email <> ''),
+            full_name TEXT,
+            password_hash TEXT NOT NULL,
+            is_active INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+            is_superuser INTEGER NOT NULL DEFAULT 0 CHECK (is_superuser IN (0, 1)),
+            monthly_budget_pico INTEGER CHECK (monthly_budget_pico >= 0),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE user_api_keys (
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            provider TEXT NOT NULL CHECK (provider IN ('anthropic', 'openai', 'google')),
+            ciphertext BLOB NOT NULL,
+            nonce BLOB NOT NULL,
+            master_key_id TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, provider)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE system_api_keys (
+            provider TEXT PRIMARY KEY NOT NULL CHECK (provider IN ('anthropic', 'openai', 'google')),
+            ciphertext BLOB NOT NULL,
+            nonce BLOB NOT NULL,
+            master_key_id TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE llm_models (
+            id TEXT PRIMARY KEY NOT NULL,
+            provider TEXT NOT NULL CHECK (provider IN ('anthropic', 'openai', 'google')),
+            model_name TEXT NOT NULL CHECK (model_name <> ''),
+            display_name TEXT NOT NULL,
+            input_price_pico INTEGER CHECK (input_price_pico >= 0),
+            output_price_pico INTEGER CHECK (output_price_pico >= 0),
+            cached_input_price_pico INTEGER CHECK (cached_input_price_pico >= 0),
+            cache_write_price_pico INTEGER CHECK (cache_write_price_pico >= 0),
+            context_window INTEGER CHECK (context_window > 0),
+            max_output_tokens INTEGER CHECK (max_output_tokens > 0),
+            supports_streaming INTEGER NOT NULL DEFAULT 1 CHECK (supports_streaming IN (0, 1)),
+            supports_tools INTEGER NOT NULL DEFAULT 1 CHECK (supports_tools IN (0, 1)),
+            is_active INTEGER NOT NULL DEFAULT 1 CHECK (is_active IN (0, 1)),
+            source TEXT,
+            checked_on TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (provider, model_name)
+        ) STRICT;
+
+        -- model_id has no foreign key: deleting a model keeps its conversations.
+        CREATE TABLE conversations (
+            id TEXT PRIMARY KEY NOT NULL,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX conversations_user_updated ON conversations(user_id, updated_at);
+
+        CREATE TABLE llm_messages (
+            id TEXT PRIMARY KEY NOT NULL,
+            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL CHECK (seq >= 0),
+            role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+            content TEXT NOT NULL,
+            tool_calls_json TEXT,
+            tool_call_id TEXT,
+            input_tokens INTEGER CHECK (input_tokens >= 0),
+            output_tokens INTEGER CHECK (output_tokens >= 0),
+            cost_pico INTEGER,
+            created_at INTEGER NOT NULL,
+            UNIQUE (conversation_id, seq)
+        ) STRICT;
+        -- The UNIQUE constraint above is the (conversation_id, seq) index.
+
+        -- One row per chat request, written 'pending' before the upstream call and settled
+        -- after it. conversation_id and message_id have no foreign key: deleting a
+        -- conversation keeps its usage. user_id has one without cascade: users are never
+        -- deleted while they have usage.
+        CREATE TABLE llm_usage_log (
+            id TEXT PRIMARY KEY NOT NULL,
+            user_id TEXT NOT NULL REFERENCES users(id),
+            model_id TEXT NOT NULL,
+            model_name TEXT NOT NULL,
+            provider TEXT NOT NULL CHECK (provider IN ('anthropic', 'openai', 'google')),
+            conversation_id TEXT,
+            message_id TEXT,
+            key_source TEXT NOT NULL CHECK (key_source IN ('user', 'system')),
+            stream INTEGER NOT NULL CHECK (stream IN (0, 1)),
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'completed', 'failed', 'cancelled', 'interrupted')),
+            error_type TEXT,
+            upstream_status INTEGER,
+            input_tokens INTEGER NOT NULL DEFAULT 0 CHECK (input_tokens >= 0),
+            output_tokens INTEGER NOT NULL DEFAULT 0 CHECK (output_tokens >= 0),
+            cache_read_input_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_read_input_tokens >= 0),
+            cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_creation_input_tokens >= 0),
+            reasoning_tokens INTEGER NOT NULL DEFAULT 0 CHECK (reasoning_tokens >= 0),
+            usage_estimated INTEGER NOT NULL DEFAULT 0 CHECK (usage_estimated IN (0, 1)),
+            input_price_pico INTEGER,
+            output_price_pico INTEGER,
+            cached_input_price_pico INTEGER,
+            cache_write_price_pico INTEGER,
+            input_cost_pico INTEGER,
+            output_cost_pico INTEGER,
+            total_cost_pico INTEGER,
+            priced INTEGER NOT NULL CHECK (priced IN (0, 1)),
+            reserved_pico INTEGER NOT NULL DEFAULT 0 CHECK (reserved_pico >= 0),
+            latency_ms INTEGER,
+            created_at INTEGER NOT NULL,
+            completed_at INTEGER,
+            server_pid INTEGER NOT NULL,
+            CHECK (status = 'pending' OR reserved_pico = 0)
+        ) STRICT;
+        -- Reports scan a time range and read only these columns: the indexes cover them,
+        -- so a report never touches the (wide) table rows.
+        CREATE INDEX llm_usage_log_user_created ON llm_usage_log(
+            user_id, created_at, model_id, model_name, provider, input_tokens, output_tokens,
+            cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico);
+        CREATE INDEX llm_usage_log_created ON llm_usage_log(
+            created_at, user_id, model_id, model_name, provider, input_tokens, output_tokens,
+            cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico);
+        CREATE INDEX llm_usage_log_pending ON llm_usage_log(user_id, server_pid)
+            WHERE status = 'pending';
+
+        -- Failed logins, shared by every process for the login rate limit.
+        CREATE TABLE login_failures (
+            username TEXT NOT NULL COLLATE NOCASE,
+            at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX login_failures_username_at ON login_failures(username, at);
+        """
+}

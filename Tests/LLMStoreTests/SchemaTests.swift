@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+import LLMDomain
+import Testing
+@testable import LLMStore
+
+@Suite struct SchemaTests {
+    @Test func migratesAFreshFileWithWALForeignKeysAndBusyTimeout() throws {
+        let path = NSTemporaryDirectory() + "llmrpc-schema-\(UUID().uuidString).sqlite3"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let db = try AppDatabase(path: path)
+        try db.healthCheck()
+        try db.pool.read { conn in
+            #expect(try String.fetchOne(conn, sql: "PRAGMA journal_mode") == "wal")
+            #expect(try Int.fetchOne(conn, sql: "PRAGMA foreign_keys") == 1)
+            #expect(try Int.fetchOne(conn, sql: "PRAGMA busy_timeout") == 10000)  // GRDB's for pool readers
+            let tables = try String.fetchAll(conn, sql: """
+                SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
+                ORDER BY name
+                """)
+            #expect(tables == ["conversations", "llm_messages", "llm_models", "llm_usage_log", "login_failures",
+                               "system_api_keys", "user_api_keys", "users"])
+            let indexes = try String.fetchAll(conn, sql: """
+                SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name
+                """)
+            #expect(indexes == ["conversations_user_updated", "llm_usage_log_created", "llm_usage_log_pending",
+                                "llm_usage_log_user_created", "login_failures_username_at"])
+            #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1"])
+        }
+        let writerPragmas = try db.pool.write { conn in
+            [try Int.fetchOne(conn, sql: "PRAGMA busy_timeout"), try Int.fetchOne(conn, sql: "PRAGMA foreign_keys")]
+        }
+        #expect(writerPragmas == [5000, 1])
+    }
+
+    @Test func reopeningAnExistingFileKeepsItsData() throws {
+        let path = NSTemporaryDirectory() + "llmrpc-reopen-\(UUID().uuidString).sqlite3"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let id = try AppDatabase(path: path).createUser(email: "a@b.c", fullName: "A", passwordHash: "h",
+                                                        isSuperuser: true).id
+        let again = try AppDatabase(path: path)
+        #expect(try again.user(id: id)?.email == "a@b.c")
+        #expect(try again.user(id: id)?.isSuperuser == true)
+    }
+
+    @Test func aPathInAMissingDirectoryIsAStorageError() {
+        #expect {
+            _ = try AppDatabase(path: "/nonexistent-dir-\(UUID().uuidString)/db.sqlite3")
+        } throws: { ($0 as? DomainError)?.kind == .storage }
+    }
+
+    @Test func temporaryDatabaseFileIsDeletedWhenReleased() throws {
+        var db: AppDatabase? = try AppDatabase.makeTemporary()
+        let path = db!.path
+        #expect(FileManager.default.fileExists(atPath: path))
+        db = nil
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
+    @Test func dayStringsAndMonthBoundsAreExactUTC() {
+        #expect(Timestamp.dayString(0) == "1970-01-01")
+        #expect(Timestamp.dayString(Timestamp.ms(Fixture.date("2026-11-28T00:00:00.000Z")) / Timestamp.msPerDay)
+                == "2026-11-28")
+        #expect(Timestamp.dayString(Timestamp.ms(Fixture.date("2024-02-29T23:59:59.999Z")) / Timestamp.msPerDay)
+                == "2024-02-29")
+        let (start, end) = Timestamp.monthBounds(Fixture.date("2026-12-31T23:59:59.999Z"))
+        #expect(start == Timestamp.ms(Fixture.date("2026-12-01T00:00:00.000Z")))
+        #expect(end == Timestamp.ms(Fixture.date("2027-01-01T00:00:00.000Z")))
+    }
+}
