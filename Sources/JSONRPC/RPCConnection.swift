@@ -40,6 +40,9 @@ public protocol RPCHandler: AnyObject, Sendable {
     func wireError(for error: Error) -> RPCError
     /// Whether end of input (stdin closed) cancels this in-flight request (streams) or lets it finish.
     func cancelsOnInputEnd(method: String) -> Bool
+    /// Whether later requests on the connection wait for this one (it changes the session,
+    /// like a login), so a pipelined transcript behaves as written.
+    func isBarrier(method: String) -> Bool
 }
 
 /// One JSON-RPC connection: decodes lines, validates envelopes, runs requests concurrently,
@@ -59,6 +62,8 @@ public final class RPCConnection: Sendable {
         var inFlight: [Int: InFlight] = [:]
         var tokensByID: [RPCID: Set<Int>] = [:]
         var shuttingDown = false
+        /// The last session-changing request; later requests start after it.
+        var barrier: Task<Void, Never>? = nil
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -193,7 +198,7 @@ public final class RPCConnection: Sendable {
         if req.method == "$/cancelRequest" || req.method == "notifications/cancelled" {
             let target = req.params.object["id"] ?? req.params.object["requestId"]
             if let t = target, let tid = RPCID(t) { cancel(id: tid) }
-            done(req.isNotification ? nil : Self.response(id: req.id, result: .null))
+            done(req.isNotification ? JSONValue?.none : Self.response(id: req.id, result: .null))
             return
         }
         if req.method == "\0invalid" { done(nil); return }
@@ -213,10 +218,13 @@ public final class RPCConnection: Sendable {
         let handler = self.handler
         let context = RPCContext(connection: self, request: req)
         // The task is registered under a lock before it can finish, so a cancel always finds it.
+        let isBarrier = handler.isBarrier(method: req.method)
         state.withLock { s in
             let token = s.nextToken
             s.nextToken += 1
+            let previousBarrier = s.barrier
             let task = Task { [self] in
+                await previousBarrier?.value
                 var reply: JSONValue? = nil
                 do {
                     let result = try await handler.handle(req, context: context)
@@ -227,9 +235,11 @@ public final class RPCConnection: Sendable {
                         reply = Self.errorResponse(id: req.id, wire)
                     }
                 }
-                finished(token: token, id: req.id)
+                // Answer first, then leave the in-flight table: a drain that returns has every answer queued.
                 done(reply)
+                finished(token: token, id: req.id)
             }
+            if isBarrier { s.barrier = task }
             s.inFlight[token] = InFlight(task: task, method: req.method)
             if let id = req.id { s.tokensByID[id, default: []].insert(token) }
         }

@@ -37,7 +37,7 @@ import Testing
             "messages": [
                 ["role": "system", "content": "You are terse."],
                 ["role": "user", "content": "Weather in Paris?"],
-                ["role": "assistant", "content": nil, "tool_calls": [
+                ["role": "assistant", "content": .null, "tool_calls": [
                     ["id": "call_1", "type": "function", "function": ["name": "get_weather", "arguments": "{\"city\":\"Paris\"}"]],
                 ]],
                 ["role": "tool", "tool_call_id": "call_1", "content": "18C"],
