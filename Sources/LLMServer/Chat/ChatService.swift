@@ -1,0 +1,334 @@
+import Foundation
+import JSONRPC
+import LLMCatalog
+import LLMDomain
+import LLMHTTP
+import LLMJSON
+import LLMProviders
+import LLMStore
+import Logging
+
+/// One chat request from params to recorded result: model and key selection, context, budget
+/// reservation, the upstream call with retries, streaming to the client, usage and cost, and the
+/// one-transaction record. Used by both chat methods.
+struct ChatService {
+    let ctx: MethodContext
+    let stream: Bool
+
+    var services: Services { ctx.services }
+    var db: AppDatabase { ctx.db }
+
+    /// Upper bound of a non-streamed answer's size.
+    static let maxBodyBytes = 64 * 1024 * 1024
+
+    func run(_ params: ChatParams) async throws -> JSONValue {
+        let user = ctx.caller
+        let model = try resolveModel(params.model)
+        try services.limiter.admit(userID: user.id, stream: stream)
+        defer { if stream { services.limiter.streamEnded(userID: user.id) } }
+
+        let (key, keySource) = try KeyResolver(services: services).resolve(userID: user.id, provider: model.provider)
+
+        // Context: stored history (if continuing a conversation) then this request's messages.
+        var context = params.messages
+        if let cid = params.conversationID {
+            let history = try db.conversationHistory(id: cid, userId: user.id)
+            context = history.map(\.chatMessage) + params.messages
+        }
+        let estimatedInput = TokenEstimator.estimate(messages: context)
+        if let window = model.contextWindow, estimatedInput > window {
+            throw DomainError(.contextWindowExceeded,
+                              "The prompt (about \(estimatedInput) tokens) exceeds \(model.modelName)'s context window of \(window) tokens",
+                              extra: ["context_window": String(window), "estimated_input_tokens": String(estimatedInput)])
+        }
+        let maxTokens = params.maxTokens ?? model.maxOutputTokens.map { min($0, 4096) } ?? 4096
+        if let cap = model.maxOutputTokens, params.maxTokens ?? 0 > cap {
+            throw DomainError.invalidParams("max_tokens", "'max_tokens' exceeds \(model.modelName)'s maximum output of \(cap) tokens")
+        }
+        let pricing = model.pricing
+        let reservation = CostCalculator.worstCase(inputTokens: estimatedInput, maxOutputTokens: maxTokens, pricing: pricing)
+
+        let request = ChatRequest(model: model.modelName, messages: context, maxTokens: maxTokens,
+                                  temperature: params.temperature, topP: params.topP, stop: params.stop,
+                                  tools: params.tools, toolChoice: params.toolChoice)
+        let adapter = ProviderAdapters.adapter(for: model.provider)
+        let baseURL = services.config.baseURLs[model.provider]!
+        let upstream = try adapter.makeRequest(request, apiKey: key, baseURL: baseURL, stream: stream)
+
+        let started = Date()
+        let usageID = try db.beginUsage(PendingUsage(
+            userId: user.id, modelId: model.id, modelName: model.modelName, provider: model.provider,
+            keySource: keySource == .user ? .user : .system, stream: stream, prices: model.prices,
+            reservation: reservation ?? .zero, createdAt: started))
+
+        var outcome = Outcome()
+        do {
+            try await call(upstream, adapter: adapter, key: key, provider: model.provider, outcome: &outcome)
+        } catch {
+            return try finish(error: error, outcome: outcome, usageID: usageID, params: params, model: model,
+                              pricing: pricing, keySource: keySource, started: started, estimatedInput: estimatedInput)
+        }
+        return try record(outcome: outcome, status: .completed, usageID: usageID, params: params, model: model,
+                          pricing: pricing, keySource: keySource, started: started, estimatedInput: estimatedInput)
+    }
+
+    // MARK: Model
+
+    private func resolveModel(_ ref: ChatParams.ModelRef) throws -> ModelRecord {
+        let found: ModelRecord?
+        switch ref {
+        case .id(let id): found = try db.model(id: id)
+        case .name(let n): found = try db.model(provider: nil, name: n)
+        }
+        guard let m = found else { throw DomainError(.modelNotFound, "No such model") }
+        guard m.isActive else { throw DomainError(.modelInactive, "The model \(m.modelName) is not active") }
+        if stream, !m.supportsStreaming {
+            throw DomainError(.badRequest, "The model \(m.modelName) does not support streaming")
+        }
+        return m
+    }
+
+    // MARK: Upstream
+
+    /// What came back so far: text, tool calls, usage, finish reason.
+    struct Outcome {
+        var text = ""
+        var reasoning = ""
+        var toolCalls: [Int: ToolCall] = [:]
+        var finish: FinishReason = .stop
+        var usage: Usage? = nil
+        var usageFinal = false
+        var outputStarted = false
+        var upstreamStatus: Int? = nil
+
+        mutating func apply(_ e: ChatEvent) {
+            switch e {
+            case .textDelta(let t): text += t
+            case .reasoningDelta(let r): reasoning += r
+            case .toolCallDelta(let i, let id, let name, let args):
+                var c = toolCalls[i] ?? ToolCall(id: "", name: "", arguments: "")
+                if let id, !id.isEmpty { c.id = id }
+                if let name, !name.isEmpty { c.name = name }
+                c.arguments += args
+                toolCalls[i] = c
+            case .usage(let u): usage = u
+            case .finish(let f): finish = f
+            case .error: break
+            }
+        }
+
+        var orderedToolCalls: [ToolCall] { toolCalls.keys.sorted().map { toolCalls[$0]! } }
+    }
+
+    private func call(_ upstream: UpstreamRequest, adapter: any ProviderAdapter, key: SecretKey, provider: Provider,
+                      outcome: inout Outcome) async throws {
+        let deadline = Date().addingTimeInterval(10)
+        var attempt = 0
+        while true {
+            try Task.checkCancellation()
+            let response = try await services.http.send(HTTPRequest(url: upstream.url, method: upstream.method,
+                                                                    headers: upstream.headers, body: upstream.body))
+            outcome.upstreamStatus = response.status
+            if !(200..<300).contains(response.status) {
+                let body = (try? await response.body.collect(maxBytes: 1024 * 1024)) ?? []
+                let perr = adapter.parseError(status: response.status, headers: response.headers, body: body, apiKey: key)
+                let wait = perr.retryAfterMs ?? (500 << attempt)
+                if perr.isRetryable, attempt < 2, Date().addingTimeInterval(Double(wait) / 1000) < deadline {
+                    attempt += 1
+                    services.logger.notice("retrying upstream", metadata: [
+                        "provider": "\(provider.rawValue)", "status": "\(response.status)", "attempt": "\(attempt)"])
+                    try await Task.sleep(nanoseconds: UInt64(wait) * 1_000_000)
+                    continue
+                }
+                throw UpstreamFailure.provider(perr)
+            }
+            if stream {
+                try await consumeStream(response.body, adapter: adapter, outcome: &outcome)
+            } else {
+                let body = try await response.body.collect(maxBytes: Self.maxBodyBytes)
+                let r = try adapter.parseResponse(body: body)
+                outcome.text = r.text
+                outcome.reasoning = r.reasoning
+                for (i, c) in r.toolCalls.enumerated() { outcome.toolCalls[i] = c }
+                outcome.finish = r.finishReason
+                outcome.usage = r.usage
+                outcome.usageFinal = r.usage != nil
+            }
+            return
+        }
+    }
+
+    private func consumeStream(_ body: HTTPBody, adapter: any ProviderAdapter, outcome: inout Outcome) async throws {
+        var parser = adapter.makeStreamParser()
+        var seq = 0
+        let requestID = ctx.rpc.request.id?.json ?? .null
+        func forward(_ events: [ChatEvent], _ outcome: inout Outcome) async throws {
+            for e in events {
+                if case .error(let perr) = e { throw UpstreamFailure.midStream(perr) }
+                outcome.apply(e)
+                let delta: JSONValue?
+                switch e {
+                case .textDelta(let t): delta = ["content": .string(t)]
+                case .reasoningDelta(let r): delta = ["reasoning": .string(r)]
+                case .toolCallDelta(let i, let id, let name, let args):
+                    delta = ["tool_calls": [["index": .int(i), "id": .optional(id), "name": .optional(name),
+                                             "arguments": .string(args)]]]
+                default: delta = nil
+                }
+                if let delta {
+                    await ctx.rpc.waitUntilWritable()
+                    ctx.rpc.notify("llm/chat/completions/chunk",
+                                   ["request_id": requestID, "seq": .int(seq), "delta": delta])
+                    seq += 1
+                    outcome.outputStarted = true
+                }
+            }
+        }
+        do {
+            for try await chunk in body {
+                try await forward(parser.feed(chunk), &outcome)
+                if Task.isCancelled { throw CancellationError() }
+            }
+        } catch let e as HTTPError where e.kind == .transport || e.kind == .bodyTooLarge {
+            // The connection broke after the 200: what arrived is kept, the stream is truncated.
+            _ = try? await forward(parser.finish(), &outcome)
+            throw UpstreamFailure.truncated
+        }
+        try await forward(parser.finish(), &outcome)
+        if !parser.completed { throw UpstreamFailure.truncated }
+        outcome.usageFinal = outcome.usage != nil
+    }
+
+    enum UpstreamFailure: Error {
+        case provider(ProviderError)
+        case midStream(ProviderError)
+        case truncated
+    }
+
+    // MARK: Results and records
+
+    /// The usage to bill: the provider's final numbers, else what it said so far topped up by an
+    /// estimate of what was received.
+    private func billedUsage(_ o: Outcome, estimatedInput: Int) -> (Usage, estimated: Bool) {
+        if o.usageFinal, let u = o.usage { return (u, false) }
+        var u = o.usage ?? Usage()
+        if u.inputTokens + u.cacheReadInputTokens + u.cacheCreationInputTokens == 0 { u.inputTokens = estimatedInput }
+        let receivedText = o.text + o.reasoning + o.orderedToolCalls.map { $0.name + $0.arguments }.joined()
+        let estOut = receivedText.isEmpty ? 0 : TokenEstimator.estimate(text: receivedText)
+        u.outputTokens = max(u.outputTokens, estOut)
+        if !o.reasoning.isEmpty { u.reasoningTokens = max(u.reasoningTokens, TokenEstimator.estimate(text: o.reasoning)) }
+        return (u, true)
+    }
+
+    private func finish(error: Error, outcome: Outcome, usageID: String, params: ChatParams, model: ModelRecord,
+                        pricing: ModelPricing, keySource: KeyResolver.Source, started: Date,
+                        estimatedInput: Int) throws -> JSONValue {
+        let cancelled = error is CancellationError || (error as? HTTPError)?.kind == .cancelled || Task.isCancelled
+        if cancelled {
+            var o = outcome
+            o.finish = .cancelled
+            if stream {
+                return try record(outcome: o, status: .cancelled, usageID: usageID, params: params, model: model,
+                                  pricing: pricing, keySource: keySource, started: started, estimatedInput: estimatedInput)
+            }
+            let (usage, _) = billedUsage(o, estimatedInput: estimatedInput)
+            let cost = CostCalculator.cost(usage: usage, pricing: pricing)
+            try db.settleUsage(id: usageID, UsageSettlement(status: .cancelled, errorType: "cancelled",
+                                                            upstreamStatus: o.upstreamStatus, usage: usage,
+                                                            usageEstimated: true, cost: cost.stored,
+                                                            latencyMs: Self.ms(since: started)))
+            throw CancellationError()
+        }
+
+        let provider = model.provider
+        var wire: RPCError
+        var consumed = false
+        switch error {
+        case UpstreamFailure.provider(let perr):
+            wire = ErrorMapping.upstream(perr, provider: provider)
+        case UpstreamFailure.midStream(let perr):
+            consumed = true
+            wire = ErrorMapping.upstream(perr, provider: provider)
+            if perr.kind != .overloaded {
+                wire = RPCError(code: 502, message: "The provider failed mid-stream", type: "upstream_error",
+                                extra: wire.data)
+            }
+        case UpstreamFailure.truncated:
+            consumed = true
+            wire = RPCError(code: 502, message: "The provider's stream ended before its end", type: "upstream_truncated",
+                            extra: ["provider": .string(provider.rawValue)])
+        case let h as HTTPError:
+            consumed = outcome.outputStarted
+            wire = ErrorMapping.transport(h, provider: provider)
+        case let p as ProviderError:
+            consumed = true
+            wire = ErrorMapping.upstream(p, provider: provider)
+        default:
+            wire = ErrorMapping.wire(error)
+        }
+        if outcome.outputStarted { wire.data["retryable"] = .bool(false) }
+        let (usage, estimated) = consumed ? billedUsage(outcome, estimatedInput: estimatedInput) : (Usage(), false)
+        let cost = CostCalculator.cost(usage: usage, pricing: pricing)
+        try db.settleUsage(id: usageID, UsageSettlement(status: .failed, errorType: wire.type,
+                                                        upstreamStatus: outcome.upstreamStatus, usage: usage,
+                                                        usageEstimated: estimated, cost: cost.stored,
+                                                        latencyMs: Self.ms(since: started)))
+        wire.data["usage"] = ChatJSON.usage(usage)
+        wire.data["cost"] = ChatJSON.cost(cost)
+        wire.data["usage_estimated"] = .bool(estimated)
+        services.logger.notice("chat failed", metadata: ["provider": "\(provider.rawValue)", "type": "\(wire.type)"])
+        throw ChatFailure(wire: wire)
+    }
+
+    private func record(outcome o: Outcome, status: UsageStatus, usageID: String, params: ChatParams, model: ModelRecord,
+                        pricing: ModelPricing, keySource: KeyResolver.Source, started: Date,
+                        estimatedInput: Int) throws -> JSONValue {
+        let (usage, estimated) = billedUsage(o, estimatedInput: estimatedInput)
+        let cost = CostCalculator.cost(usage: usage, pricing: pricing)
+        let calls = o.orderedToolCalls.map { c -> ToolCall in
+            var c = c
+            if c.id.isEmpty { c.id = "call_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }
+            return c
+        }
+        let finish: FinishReason = (o.finish == .stop && !calls.isEmpty) ? .toolCalls : o.finish
+        let ids = try db.settleChat(ChatSettlement(
+            usageId: usageID, conversationId: params.conversationID, messages: params.messages,
+            assistant: ChatMessage(role: .assistant, content: o.text, toolCalls: calls),
+            status: status, upstreamStatus: o.upstreamStatus, usage: usage, usageEstimated: estimated,
+            cost: cost.stored, latencyMs: Self.ms(since: started)))
+        return [
+            "id": .optional(ids.assistantMessageId), "conversation_id": .string(ids.conversationId),
+            "model_id": .string(model.id), "model": .string(model.modelName), "provider": .string(model.provider.rawValue),
+            "message": ["role": "assistant", "content": .string(o.text),
+                        "tool_calls": calls.isEmpty ? .null : ChatJSON.toolCalls(calls),
+                        "reasoning": o.reasoning.isEmpty ? .null : .string(o.reasoning)],
+            "finish_reason": .string(finish.rawValue),
+            "usage": ChatJSON.usage(usage),
+            "cost": ChatJSON.cost(cost),
+            "key_source": .string(keySource.rawValue),
+            "usage_estimated": .bool(estimated),
+        ]
+    }
+
+    static func ms(since d: Date) -> Int { Int(Date().timeIntervalSince(d) * 1000) }
+}
+
+/// JSON shapes shared by the chat results and errors.
+enum ChatJSON {
+    static func usage(_ u: Usage) -> JSONValue {
+        ["input_tokens": .int(u.inputTokens), "output_tokens": .int(u.outputTokens),
+         "cache_read_input_tokens": .int(u.cacheReadInputTokens),
+         "cache_creation_input_tokens": .int(u.cacheCreationInputTokens),
+         "reasoning_tokens": .int(u.reasoningTokens), "total_tokens": .int(u.totalTokens)]
+    }
+
+    static func cost(_ c: Cost) -> JSONValue {
+        ["input_cost": .optional(c.inputCost?.usd), "output_cost": .optional(c.outputCost?.usd),
+         "total_cost": .optional(c.totalCost?.usd), "currency": "USD", "priced": .bool(c.priced)]
+    }
+
+    static func toolCalls(_ calls: [ToolCall]) -> JSONValue {
+        .array(calls.map { ["id": .string($0.id), "type": "function",
+                            "function": ["name": .string($0.name), "arguments": .string($0.arguments)]] })
+    }
+}

@@ -1,0 +1,57 @@
+import JSONRPC
+import LLMJSON
+
+/// Who may call a method.
+public enum MethodAccess: Sendable {
+    /// No session needed (initialize, login, health...).
+    case anyone
+    /// A logged-in, active user.
+    case user
+    /// A logged-in, active superuser.
+    case superuser
+}
+
+/// A result that can be written as JSON.
+public protocol JSONRepresentable: Sendable {
+    var json: JSONValue { get }
+}
+
+extension JSONValue: JSONRepresentable {
+    public var json: JSONValue { self }
+}
+
+/// One RPC method: its wire name, who may call it, its params type and its handler.
+/// Every method of PROTOCOL.md §3 is one type conforming to this, registered in `MethodTable`.
+public protocol RPCMethod: Sendable {
+    associatedtype Params: RPCParams
+    associatedtype Result: JSONRepresentable
+    static var name: String { get }
+    static var access: MethodAccess { get }
+    /// Whether end of input on stdin cancels it (streams) instead of letting it finish.
+    static var cancelsOnInputEnd: Bool { get }
+    /// Whether it changes the session (login): later requests on the connection wait for it.
+    static var changesSession: Bool { get }
+    static func handle(_ params: Params, _ ctx: MethodContext) async throws -> Result
+}
+
+extension RPCMethod {
+    public static var cancelsOnInputEnd: Bool { false }
+    public static var changesSession: Bool { false }
+}
+
+/// A registered method with its types erased.
+struct AnyMethod: Sendable {
+    let name: String
+    let access: MethodAccess
+    let cancelsOnInputEnd: Bool
+    let changesSession: Bool
+    let run: @Sendable (Params, MethodContext) async throws -> JSONValue
+
+    init<M: RPCMethod>(_ m: M.Type) {
+        name = M.name
+        access = M.access
+        cancelsOnInputEnd = M.cancelsOnInputEnd
+        changesSession = M.changesSession
+        run = { params, ctx in try await M.handle(try M.Params(params), ctx).json }
+    }
+}

@@ -1,0 +1,73 @@
+import JSONRPC
+import LLMDomain
+import LLMJSON
+import LLMStore
+import Logging
+
+/// The per-connection `RPCHandler`: looks the method up in `MethodTable`, checks the session
+/// and the caller's rights, runs it. Errors go through `ErrorMapping`.
+public final class ServerHandler: RPCHandler, @unchecked Sendable {
+    let services: Services
+    let session: Session
+    let table: MethodTable
+    /// Called for the `exit` notification with the process exit code.
+    let onExit: @Sendable (Int32) -> Void
+
+    public init(services: Services, session: Session, table: MethodTable = .standard,
+                onExit: @escaping @Sendable (Int32) -> Void) {
+        self.services = services
+        self.session = session
+        self.table = table
+        self.onExit = onExit
+    }
+
+    public func handle(_ request: RPCRequest, context: RPCContext) async throws -> JSONValue {
+        if request.method == "exit" {
+            onExit(session.didShutdown ? 0 : 1)
+            return .null
+        }
+        guard let method = table.methods[request.method] else {
+            if request.isNotification { return .null }
+            throw RPCError.methodNotFound(request.method)
+        }
+        var user: UserRecord? = nil
+        if method.access != .anyone {
+            user = try await authenticatedUser()
+            if method.access == .superuser, user?.isSuperuser != true {
+                throw DomainError(.forbidden, "This method needs a superuser")
+            }
+        } else if let id = session.userID {
+            user = try? services.db.user(id: id)
+        }
+        let ctx = MethodContext(services: services, session: session, rpc: context, user: user)
+        return try await method.run(request.params, ctx)
+    }
+
+    private func authenticatedUser() async throws -> UserRecord {
+        guard let id = session.userID else {
+            throw DomainError(.unauthenticated, "Not authenticated: call login/accessToken or session/authenticate first")
+        }
+        guard let user = try services.db.user(id: id) else {
+            session.bind(userID: nil)
+            throw DomainError(.unauthenticated, "The session's user no longer exists")
+        }
+        guard user.isActive else { throw DomainError(.inactiveUser, "This user is deactivated") }
+        return user
+    }
+
+    public func wireError(for error: Error) -> RPCError {
+        let wire = ErrorMapping.wire(error)
+        if wire.code == -32603 {
+            services.logger.error("internal error", metadata: ["type": "\(Swift.type(of: error))"])
+        }
+        return wire
+    }
+
+    public func isBarrier(method: String) -> Bool {
+        table.methods[method]?.changesSession ?? false
+    }
+
+    public func cancelsOnInputEnd(method: String) -> Bool {
+        table.methods[method]?.cancelsOnInputEnd ?? false
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import JSONRPC
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes protocol lines to a file descriptor from its own thread, so a slow reader never
+/// blocks a request; `waitUntilWritable` holds producers back once `maxUnsent` bytes wait.
+final class FDLineWriter: RPCOutput, @unchecked Sendable {
+    private let fd: Int32
+    private let maxUnsent: Int
+    private let cond = NSCondition()
+    private var queue: [[UInt8]] = []
+    private var unsent = 0
+    private var closed = false
+    private var failed = false
+    private var finishedWriting = false
+    private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+    init(fd: Int32, maxUnsent: Int) {
+        self.fd = fd
+        self.maxUnsent = maxUnsent
+        let t = Thread { [unowned self] in self.run() }
+        t.name = "llmrpc-stdout"
+        t.start()
+    }
+
+    func writeLine(_ bytes: [UInt8]) {
+        cond.lock()
+        if closed || failed { cond.unlock(); return }
+        queue.append(bytes)
+        unsent += bytes.count
+        cond.signal()
+        cond.unlock()
+    }
+
+    func waitUntilWritable() async {
+        while true {
+            cond.lock()
+            let ok = unsent <= maxUnsent || failed || closed
+            cond.unlock()
+            if ok { return }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                waiters.withLock { $0.append(c) }
+                // Re-check after registering, so a drain between the check and here is not missed.
+                cond.lock()
+                let ok2 = unsent <= maxUnsent || failed || closed
+                cond.unlock()
+                if ok2 { wakeWaiters() }
+            }
+        }
+    }
+
+    private func wakeWaiters() {
+        let w = waiters.withLock { ws -> [CheckedContinuation<Void, Never>] in
+            let all = ws
+            ws = []
+            return all
+        }
+        for c in w { c.resume() }
+    }
+
+    /// Writes everything queued, then stops the thread. Blocks until done.
+    func closeAndFlush() {
+        cond.lock()
+        closed = true
+        cond.signal()
+        while !finishedWriting { cond.wait() }
+        cond.unlock()
+        wakeWaiters()
+    }
+
+    private func run() {
+        while true {
+            cond.lock()
+            while queue.isEmpty && !closed { cond.wait() }
+            if queue.isEmpty && closed {
+                finishedWriting = true
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            cond.unlock()
+
+            var written = 0
+            for line in batch {
+                if !failed { failed = !writeAll(line) }
+                written += line.count
+            }
+            cond.lock()
+            unsent -= written
+            let below = unsent <= maxUnsent
+            cond.unlock()
+            if below || failed { wakeWaiters() }
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buf -> Bool in
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    return false
+                }
+                off += n
+            }
+            return true
+        }
+    }
+}
+
+/// JSON-RPC over stdin/stdout. Reads with a blocking thread, which works for pipes, ttys,
+/// regular files and /dev/null alike.
+public final class StdioTransport: @unchecked Sendable {
+    private let inputFD: Int32
+    private let writer: FDLineWriter
+    public let connection: RPCConnection
+    private let maxLine: Int
+
+    public init(inputFD: Int32 = 0, outputFD: Int32, config: ServerConfig) {
+        self.inputFD = inputFD
+        self.maxLine = config.maxLineBytes
+        self.writer = FDLineWriter(fd: outputFD, maxUnsent: config.maxUnsentOutputBytes)
+        self.connection = RPCConnection(output: writer, maxInFlight: config.maxInFlight)
+    }
+
+    /// Reads until end of input, then cancels streams, waits for every answer and flushes.
+    public func run() async {
+        let done = AsyncStream<Void>.makeStream()
+        let conn = connection
+        let fd = inputFD
+        let limit = maxLine
+        let t = Thread {
+            var framer = LineFramer(maxLineLength: limit)
+            var buf = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                framer.feed(buf[0..<n]) { frame in
+                    switch frame {
+                    case .line(let l): conn.receiveLine(l)
+                    case .tooLong: conn.receiveTooLong(limit: limit)
+                    }
+                }
+            }
+            framer.finish { frame in
+                switch frame {
+                case .line(let l): conn.receiveLine(l)
+                case .tooLong: conn.receiveTooLong(limit: limit)
+                }
+            }
+            done.continuation.yield()
+            done.continuation.finish()
+        }
+        t.name = "llmrpc-stdin"
+        t.start()
+        for await _ in done.stream {}
+        await connection.inputEnded()
+        writer.closeAndFlush()
+    }
+
+    /// Flushes what is queued (used by `exit`).
+    public func flush() { writer.closeAndFlush() }
+}
