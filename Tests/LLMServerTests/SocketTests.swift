@@ -1,0 +1,94 @@
+import Foundation
+import LLMJSON
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `llmrpc serve --socket PATH`: permissions, the lock, stale sockets, parallel sessions.
+@Suite("Unix socket", .timeLimit(.minutes(2)))
+struct SocketTests {
+    static func start(dataDir: String? = nil, path: String? = nil) async throws -> (ServerProcess, String) {
+        let dir = dataDir ?? ServerProcess.makeDataDir()
+        let sock = path ?? dir + "/run/llmrpc.sock"
+        let s = try ServerProcess(args: ["serve", "--socket", sock], dataDir: dir, stdio: false)
+        try await s.waitForLog("listening")
+        return (s, sock)
+    }
+
+    @Test("directory 0700, socket 0600, parallel sessions each with their own user")
+    func permissionsAndSessions() async throws {
+        let (s, sock) = try await Self.start()
+        var st = stat()
+        #expect(stat(sock, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o600)
+        #expect(stat((sock as NSString).deletingLastPathComponent, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o700)
+
+        let admin = try UnixSocket.connect(path: sock)
+        try await admin.login(ServerProcess.adminEmail, ServerProcess.adminPassword)
+        _ = try await admin.result("admin/users/create", ["email": "dan@example.com", "password": "dan-password"])
+        let dan = try UnixSocket.connect(path: sock)
+        try await dan.login("dan@example.com", "dan-password")
+        let anon = try UnixSocket.connect(path: sock)
+
+        async let a = admin.result("users/me")
+        async let d = dan.result("users/me")
+        async let n = anon.call("users/me")
+        let (am, dm, nm) = try await (a, d, n)
+        #expect(am["email"] == .string(ServerProcess.adminEmail))
+        #expect(dm["email"] == "dan@example.com")
+        #expect(nm["error"]?["code"] == 401)
+
+        // Many requests in parallel on one connection, answered by id.
+        let ids = (0..<50).map { JSONValue.int($0) }
+        for id in ids { dan.send(["jsonrpc": "2.0", "id": id, "method": "server/health"]) }
+        for id in ids { #expect(try await dan.response(id: id)["result"]?["status"] == "ok") }
+
+        // A client that vanishes mid-request does not disturb the others.
+        anon.sendRaw("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"login/accessToken\",\"params\":{\"username\":\"x@y.z\",\"password\":\"whatever1\"}}\n")
+        close(anon.readFD)
+        #expect(try await admin.result("server/health")["status"] == "ok")
+
+        s.terminate()
+        #expect(await s.waitForExit() == 0)
+        #expect(!FileManager.default.fileExists(atPath: sock))
+    }
+
+    @Test("a second server on the same path refuses; a stale socket is recovered")
+    func lockAndStale() async throws {
+        let (s, sock) = try await Self.start()
+        let second = try ServerProcess(args: ["serve", "--socket", sock], dataDir: s.dataDir, stdio: false)
+        #expect(await second.waitForExit() != 0)
+        #expect(second.stderrText.contains("already listening"))
+        // The first is still serving.
+        let c = try UnixSocket.connect(path: sock)
+        #expect(try await c.result("server/health")["status"] == "ok")
+
+        // kill -9 leaves the socket file behind; the next server detects it is stale.
+        s.kill9()
+        _ = await s.waitForExit()
+        #expect(FileManager.default.fileExists(atPath: sock))
+        let (t, _) = try await Self.start(dataDir: s.dataDir, path: sock)
+        let c2 = try UnixSocket.connect(path: sock)
+        #expect(try await c2.result("server/health")["status"] == "ok")
+        t.terminate()
+        _ = await t.waitForExit()
+    }
+
+    @Test("bad input on a socket gets the same answers as on stdio")
+    func badInput() async throws {
+        let (s, sock) = try await Self.start()
+        let c = try UnixSocket.connect(path: sock)
+        c.sendRaw("{not json\n[]\n{\"jsonrpc\":\"2.0\",\"id\":9}\n")
+        let parse = try await c.waitFor { $0["error"]?["code"] == -32700 }
+        #expect(parse["id"] == .null)
+        let nine = try await c.response(id: 9)
+        #expect(nine["error"]?["code"] == -32600)
+        c.sendRaw("[{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"server/health\"},{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"nope\"}]\n")
+        let batch = try await c.waitFor { $0.arrayValue?.count == 2 }
+        #expect(batch.arrayValue?[1]["error"]?["code"] == -32601)
+        s.terminate()
+        _ = await s.waitForExit()
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import LLMJSON
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A JSON-RPC client over any pair of file descriptors (a subprocess's pipes or a Unix socket).
+/// A reader thread parses every line the server writes; responses are matched by id, and
+/// notifications and raw lines are kept for assertions. No sleeps: callers await responses.
+final class LineClient: @unchecked Sendable {
+    let readFD: Int32
+    let writeFD: Int32
+    private struct State {
+        var lines: [String] = []
+        var messages: [JSONValue] = []
+        var waiters: [(predicate: (JSONValue) -> Bool, cont: CheckedContinuation<JSONValue, Error>)] = []
+        var eof = false
+        var nextID = 1000
+    }
+    private let state = Mutex(State())
+
+    init(readFD: Int32, writeFD: Int32) {
+        self.readFD = readFD
+        self.writeFD = writeFD
+        let t = Thread { [self] in readLoop() }
+        t.start()
+    }
+
+    struct EOFError: Error {}
+
+    private func readLoop() {
+        var buf = [UInt8](repeating: 0, count: 65536)
+        var pending = [UInt8]()
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(readFD, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            pending.append(contentsOf: buf[0..<n])
+            while let nl = pending.firstIndex(of: 0x0A) {
+                let line = Array(pending[..<nl])
+                pending.removeSubrange(...nl)
+                deliver(line)
+            }
+        }
+        if !pending.isEmpty { deliver(pending) }
+        let waiters = state.withLock { s -> [CheckedContinuation<JSONValue, Error>] in
+            s.eof = true
+            let w = s.waiters.map(\.cont)
+            s.waiters = []
+            return w
+        }
+        for w in waiters { w.resume(throwing: EOFError()) }
+    }
+
+    private func deliver(_ line: [UInt8]) {
+        let text = String(decoding: line, as: UTF8.self)
+        let value = (try? JSONParser.parse(line)) ?? .string("UNPARSEABLE: " + text)
+        let matched = state.withLock { s -> [CheckedContinuation<JSONValue, Error>] in
+            s.lines.append(text)
+            s.messages.append(value)
+            var hits: [CheckedContinuation<JSONValue, Error>] = []
+            s.waiters.removeAll { w in
+                if w.predicate(value) { hits.append(w.cont); return true }
+                return false
+            }
+            return hits
+        }
+        for c in matched { c.resume(returning: value) }
+    }
+
+    func sendRaw(_ text: String) { sendBytes(Array(text.utf8)) }
+
+    func sendBytes(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { b in
+            var off = 0
+            while off < b.count {
+                let n = write(writeFD, b.baseAddress! + off, b.count - off)
+                if n <= 0 { if errno == EINTR { continue }; return }
+                off += n
+            }
+        }
+    }
+
+    func send(_ message: JSONValue) { sendRaw(JSONWriter.string(message) + "\n") }
+
+    func newID() -> Int { state.withLock { s in s.nextID += 1; return s.nextID } }
+
+    /// Waits for the first message (already received or future) that matches.
+    func waitFor(_ predicate: @escaping (JSONValue) -> Bool) async throws -> JSONValue {
+        try await withCheckedThrowingContinuation { c in
+            let found = state.withLock { s -> JSONValue? in
+                if let m = s.messages.first(where: predicate) { return m }
+                if s.eof { return .string("EOF") }
+                s.waiters.append((predicate, c))
+                return nil
+            }
+            if let found {
+                if found == .string("EOF") { c.resume(throwing: EOFError()) } else { c.resume(returning: found) }
+            }
+        }
+    }
+
+    /// The response to `id`.
+    func response(id: JSONValue) async throws -> JSONValue {
+        try await waitFor { $0["id"] == id && ($0["result"] != nil || $0["error"] != nil) }
+    }
+
+    /// Sends a request and returns its whole response message.
+    @discardableResult
+    func call(_ method: String, _ params: JSONValue? = nil, id: JSONValue? = nil) async throws -> JSONValue {
+        let rid = id ?? .int(newID())
+        var msg: JSONObject = ["jsonrpc": "2.0", "id": rid, "method": .string(method)]
+        if let params { msg["params"] = params }
+        send(.object(msg))
+        return try await response(id: rid)
+    }
+
+    /// Sends a request and returns its result, failing on an error response.
+    func result(_ method: String, _ params: JSONValue? = nil) async throws -> JSONValue {
+        let r = try await call(method, params)
+        guard let result = r["result"] else { throw RPCFailure(response: r) }
+        return result
+    }
+
+    var lines: [String] { state.withLock { $0.lines } }
+    var messages: [JSONValue] { state.withLock { $0.messages } }
+    func notifications(requestID: JSONValue) -> [JSONValue] {
+        messages.filter { $0["method"] != nil && $0["params"]?["request_id"] == requestID }
+    }
+    /// Resolves at end of output.
+    func waitForEOF() async {
+        _ = try? await waitFor { _ in false }
+    }
+}
+
+struct RPCFailure: Error, CustomStringConvertible {
+    let response: JSONValue
+    var description: String { "RPC error: \(response)" }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import LLMJSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real `llmrpc` subprocess on a fresh data directory.
+final class ServerProcess: @unchecked Sendable {
+    let process: Process
+    let dataDir: String
+    /// stderr, line by line (log lines are not JSON: they are kept as raw lines).
+    let logs: LineClient
+    let client: LineClient?
+    private let stdinHandle: FileHandle?
+    private let exitStream: AsyncStream<Int32>
+
+    static let adminEmail = "admin@example.com"
+    static let adminPassword = "admin-password-1"
+
+    /// Where `swift build` put the `llmrpc` executable.
+    static var binary: String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("llmrpc").path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug/llmrpc").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
+    }
+
+    static func makeDataDir() -> String {
+        let dir = NSTemporaryDirectory() + "llmrpc-test-" + UUID().uuidString.prefix(8).lowercased()
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// The environment of a test server: its own data dir, a first superuser, no outside keys.
+    static func environment(dataDir: String, extra: [String: String]) -> [String: String] {
+        var env: [String: String] = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "HOME": dataDir,
+            "LLMRPC_DATA_DIR": dataDir,
+            "FIRST_SUPERUSER": adminEmail,
+            "FIRST_SUPERUSER_PASSWORD": adminPassword,
+            "LLMRPC_LOG_LEVEL": "info",
+            // Upstreams that can't be reached unless a test points them at its fake.
+            "ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+            "GOOGLE_BASE_URL": "http://127.0.0.1:9",
+        ]
+        for (k, v) in extra { env[k] = v }
+        return env
+    }
+
+    /// Starts `llmrpc ARGS`; with `stdio` the client talks to its stdin/stdout.
+    init(args: [String] = ["serve"], env extra: [String: String] = [:], dataDir: String? = nil,
+         stdinFile: String? = nil, stdio: Bool = true) throws {
+        let dir = dataDir ?? Self.makeDataDir()
+        self.dataDir = dir
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        p.environment = Self.environment(dataDir: dir, extra: extra)
+        p.currentDirectoryURL = URL(fileURLWithPath: dir)
+        let errPipe = Pipe()
+        p.standardError = errPipe
+        logs = LineClient(readFD: errPipe.fileHandleForReading.fileDescriptor, writeFD: -1)
+        let (stream, cont) = AsyncStream<Int32>.makeStream()
+        exitStream = stream
+        p.terminationHandler = { proc in
+            cont.yield(proc.terminationStatus)
+            cont.finish()
+        }
+        if stdio {
+            let out = Pipe()
+            p.standardOutput = out
+            if let f = stdinFile {
+                p.standardInput = FileHandle(forReadingAtPath: f)
+                stdinHandle = nil
+                client = LineClient(readFD: out.fileHandleForReading.fileDescriptor, writeFD: -1)
+            } else {
+                let inp = Pipe()
+                p.standardInput = inp
+                stdinHandle = inp.fileHandleForWriting
+                client = LineClient(readFD: out.fileHandleForReading.fileDescriptor,
+                                    writeFD: inp.fileHandleForWriting.fileDescriptor)
+            }
+        } else {
+            p.standardInput = FileHandle.nullDevice
+            p.standardOutput = errPipe
+            stdinHandle = nil
+            client = nil
+        }
+        process = p
+        try p.run()
+    }
+
+    var rpc: LineClient { client! }
+
+    /// Closes stdin (end of input).
+    func closeInput() { try? stdinHandle?.close() }
+
+    func terminate() { if process.isRunning { process.terminate() } }
+    func kill9() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
+
+    /// The exit status, once the process has ended.
+    func waitForExit() async -> Int32 {
+        for await code in exitStream { return code }
+        return process.terminationStatus
+    }
+
+    var stderrText: String { logs.lines.joined(separator: "\n") }
+
+    /// Waits for a log line containing `text`.
+    func waitForLog(_ text: String) async throws {
+        _ = try await logs.waitFor { v in
+            if case .string(let s) = v { return s.contains(text) }
+            return false
+        }
+    }
+
+    /// Logs in as the first superuser on this session.
+    func loginAdmin() async throws -> String {
+        try await rpc.login(Self.adminEmail, Self.adminPassword)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+extension LineClient {
+    @discardableResult
+    func login(_ email: String, _ password: String) async throws -> String {
+        let r = try await result("login/accessToken", ["username": .string(email), "password": .string(password)])
+        return r["access_token"]!.stringValue!
+    }
+}
+
+/// A Unix-socket client connection.
+enum UnixSocket {
+    static func connect(path: String) throws -> LineClient {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() where i < raw.count - 1 { raw[i] = b }
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard rc == 0 else { close(fd); throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return LineClient(readFD: fd, writeFD: fd)
+    }
+}
