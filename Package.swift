@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "llmrpc", targets: ["LLMRPC"]),
         .executable(name: "fake-provider", targets: ["FakeProviderServer"]),
+        .executable(name: "llmrpc-bench", targets: ["LLMBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -72,16 +73,23 @@ let package = Package(
         ]),
         .executableTarget(name: "FakeProviderServer", dependencies: ["FakeProvider"]),
 
-        .testTarget(name: "LLMJSONTests", dependencies: ["LLMJSON"]),
-        .testTarget(name: "LLMProvidersTests", dependencies: ["LLMProviders", "LLMDomain", "LLMJSON"]),
+        // `llmrpc-bench`: the gateway's overhead against direct calls, measured in one run.
+        .executableTarget(name: "LLMBench", dependencies: ["LLMJSON", "FakeProvider", "LLMHTTP"]),
+
+        // What the end-to-end tests share: a real `llmrpc` subprocess, a line client, the fake provider harness.
+        .target(name: "LLMTestSupport", dependencies: ["LLMJSON", "FakeProvider"], path: "Tests/LLMTestSupport"),
+
+                .testTarget(name: "LLMProvidersTests", dependencies: ["LLMProviders", "LLMDomain", "LLMJSON"]),
         .testTarget(name: "LLMCatalogTests", dependencies: ["LLMCatalog", "LLMDomain", "LLMJSON"]),
         .testTarget(name: "LLMCryptoTests", dependencies: ["LLMCrypto", "LLMDomain"]),
         .testTarget(name: "LLMStoreTests", dependencies: ["LLMStore", "LLMDomain"]),
         .testTarget(name: "LLMHTTPTests", dependencies: ["LLMHTTP"]),
         .testTarget(name: "FakeProviderTests", dependencies: ["FakeProvider", "LLMHTTP"]),
         .testTarget(name: "LLMServerTests", dependencies: [
-            "JSONRPC", "LLMJSON", "LLMServer", "LLMStore", "LLMDomain", "FakeProvider",
+            "JSONRPC", "LLMJSON", "LLMServer", "LLMStore", "LLMDomain", "FakeProvider", "LLMTestSupport",
         ]),
+        .testTarget(name: "CLITests", dependencies: ["LLMJSON", "FakeProvider", "LLMTestSupport"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["LLMJSON", "FakeProvider", "LLMTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

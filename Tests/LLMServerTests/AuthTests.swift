@@ -1,6 +1,7 @@
 import Foundation
 import LLMJSON
 import LLMServer
+import LLMTestSupport
 import Testing
 
 /// PROTOCOL.md §2 and §3.1–3.2 over a real subprocess: logins, tokens, sessions, admin rights.

@@ -1,6 +1,7 @@
 import FakeProvider
 import Foundation
 import LLMJSON
+import LLMTestSupport
 import Testing
 
 /// Provider faults end in a clear error with the usage consumed, never a hang; retries only

@@ -1,6 +1,7 @@
 import FakeProvider
 import Foundation
 import LLMJSON
+import LLMTestSupport
 import Testing
 
 /// PROTOCOL.md §3.7–3.8 end to end: an `llmrpc` subprocess, a fake provider on loopback

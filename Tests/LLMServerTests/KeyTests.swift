@@ -1,6 +1,7 @@
 import FakeProvider
 import Foundation
 import LLMJSON
+import LLMTestSupport
 import Testing
 
 /// PROTOCOL.md §3.3–3.6 and §3.10: keys encrypted, masked everywhere, never leaked.

@@ -1,5 +1,6 @@
 import Foundation
 import LLMJSON
+import LLMTestSupport
 import Testing
 
 /// PROTOCOL.md §1 and §4 over a real `llmrpc serve` subprocess on stdio: the JSON-RPC 2.0

@@ -1,5 +1,6 @@
 import Foundation
 import LLMJSON
+import LLMTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -4,21 +4,21 @@ import LLMJSON
 
 /// A fake provider on loopback and an `llmrpc` subprocess pointed at it, with an admin
 /// session and a user session ready to chat.
-final class ChatHarness: @unchecked Sendable {
-    let fake: FakeProviderServer
-    let server: ServerProcess
+public final class ChatHarness: @unchecked Sendable {
+    public let fake: FakeProviderServer
+    public let server: ServerProcess
     /// The admin's session (stdio of `server`).
-    var admin: LineClient { server.rpc }
-    let modelIDs: [String: String]
+    public var admin: LineClient { server.rpc }
+    public let modelIDs: [String: String]
 
-    static let anthropicKey = "sk-ant-api03-user-key-0001"
-    static let openAIKey = "sk-proj-user-key-0002"
-    static let googleKey = "AIzaSyUserKey0003abcdef"
+    public static let anthropicKey = "sk-ant-api03-user-key-0001"
+    public static let openAIKey = "sk-proj-user-key-0002"
+    public static let googleKey = "AIzaSyUserKey0003abcdef"
 
     /// Starts everything; models `claude-test` ($3/$15, cache read $0.30, write $3.75),
     /// `gpt-test` ($2.50/$10, cached $1.25), `gemini-test` ($1.25/$10, cached $0.125), `free-test`
     /// (unpriced, anthropic). The admin stores their own key for each provider.
-    static func start(env: [String: String] = [:], acceptedKeys: Set<String>? = nil,
+    public static func start(env: [String: String] = [:], acceptedKeys: Set<String>? = nil,
                       storeKeys: Bool = true) async throws -> ChatHarness {
         let fake = try await FakeProviderServer.start(acceptedKeys: acceptedKeys)
         var e = env
@@ -59,14 +59,14 @@ final class ChatHarness: @unchecked Sendable {
         self.modelIDs = modelIDs
     }
 
-    func chatParams(_ model: String, _ text: String = "Hello", extra: JSONObject = [:]) -> JSONValue {
+    public func chatParams(_ model: String, _ text: String = "Hello", extra: JSONObject = [:]) -> JSONValue {
         var o: JSONObject = ["model": .string(model), "messages": [["role": "user", "content": .string(text)]],
                              "max_tokens": 100]
         for (k, v) in extra { o[k] = v }
         return .object(o)
     }
 
-    func shutdown() async {
+    public func shutdown() async {
         server.closeInput()
         _ = await server.waitForExit()
         try? await fake.shutdown()
@@ -74,10 +74,10 @@ final class ChatHarness: @unchecked Sendable {
 }
 
 extension Decimal {
-    init(_ s: String) { self = Decimal(string: s, locale: Locale(identifier: "en_US_POSIX"))! }
+    public init(_ s: String) { self = Decimal(string: s, locale: Locale(identifier: "en_US_POSIX"))! }
 }
 
 extension JSONValue {
     /// The exact decimal of a number value.
-    var decimal: Decimal? { numberValue?.decimalValue }
+    public var decimal: Decimal? { numberValue?.decimalValue }
 }

@@ -5,36 +5,40 @@ import Glibc
 #endif
 
 /// A real `llmrpc` subprocess on a fresh data directory.
-final class ServerProcess: @unchecked Sendable {
-    let process: Process
-    let dataDir: String
+public final class ServerProcess: @unchecked Sendable {
+    public let process: Process
+    public let dataDir: String
     /// stderr, line by line (log lines are not JSON: they are kept as raw lines).
-    let logs: LineClient
-    let client: LineClient?
+    public let logs: LineClient
+    public let client: LineClient?
     private let stdinHandle: FileHandle?
     private let exitStream: AsyncStream<Int32>
 
-    static let adminEmail = "admin@example.com"
-    static let adminPassword = "admin-password-1"
+    public static let adminEmail = "admin@example.com"
+    public static let adminPassword = "admin-password-1"
 
     /// Where `swift build` put the `llmrpc` executable.
-    static var binary: String {
+    public static var binary: String {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("llmrpc").path,
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug/llmrpc").path,
+            packageRoot.appendingPathComponent(".build/debug/llmrpc").path,
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[1]
     }
 
-    static func makeDataDir() -> String {
+    /// The package's root directory (for schemas/, examples/, ../shared/).
+    public static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    public static func makeDataDir() -> String {
         let dir = NSTemporaryDirectory() + "llmrpc-test-" + UUID().uuidString.prefix(8).lowercased()
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
     }
 
     /// The environment of a test server: its own data dir, a first superuser, no outside keys.
-    static func environment(dataDir: String, extra: [String: String]) -> [String: String] {
+    public static func environment(dataDir: String, extra: [String: String]) -> [String: String] {
         var env: [String: String] = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "HOME": dataDir,
@@ -51,7 +55,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Starts `llmrpc ARGS`; with `stdio` the client talks to its stdin/stdout.
-    init(args: [String] = ["serve"], env extra: [String: String] = [:], dataDir: String? = nil,
+    public init(args: [String] = ["serve"], env extra: [String: String] = [:], dataDir: String? = nil,
          stdinFile: String? = nil, stdio: Bool = true) throws {
         let dir = dataDir ?? Self.makeDataDir()
         self.dataDir = dir
@@ -93,24 +97,24 @@ final class ServerProcess: @unchecked Sendable {
         try p.run()
     }
 
-    var rpc: LineClient { client! }
+    public var rpc: LineClient { client! }
 
     /// Closes stdin (end of input).
-    func closeInput() { try? stdinHandle?.close() }
+    public func closeInput() { try? stdinHandle?.close() }
 
-    func terminate() { if process.isRunning { process.terminate() } }
-    func kill9() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
+    public func terminate() { if process.isRunning { process.terminate() } }
+    public func kill9() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
 
     /// The exit status, once the process has ended.
-    func waitForExit() async -> Int32 {
+    public func waitForExit() async -> Int32 {
         for await code in exitStream { return code }
         return process.terminationStatus
     }
 
-    var stderrText: String { logs.lines.joined(separator: "\n") }
+    public var stderrText: String { logs.lines.joined(separator: "\n") }
 
     /// Waits for a log line containing `text`.
-    func waitForLog(_ text: String) async throws {
+    public func waitForLog(_ text: String) async throws {
         _ = try await logs.waitFor { v in
             if case .string(let s) = v { return s.contains(text) }
             return false
@@ -118,7 +122,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Logs in as the first superuser on this session.
-    func loginAdmin() async throws -> String {
+    public func loginAdmin() async throws -> String {
         try await rpc.login(Self.adminEmail, Self.adminPassword)
     }
 
@@ -129,15 +133,15 @@ final class ServerProcess: @unchecked Sendable {
 
 extension LineClient {
     @discardableResult
-    func login(_ email: String, _ password: String) async throws -> String {
+    public func login(_ email: String, _ password: String) async throws -> String {
         let r = try await result("login/accessToken", ["username": .string(email), "password": .string(password)])
         return r["access_token"]!.stringValue!
     }
 }
 
 /// A Unix-socket client connection.
-enum UnixSocket {
-    static func connect(path: String) throws -> LineClient {
+public enum UnixSocket {
+    public static func connect(path: String) throws -> LineClient {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var addr = sockaddr_un()

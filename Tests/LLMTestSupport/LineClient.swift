@@ -8,9 +8,9 @@ import Glibc
 /// A JSON-RPC client over any pair of file descriptors (a subprocess's pipes or a Unix socket).
 /// A reader thread parses every line the server writes; responses are matched by id, and
 /// notifications and raw lines are kept for assertions. No sleeps: callers await responses.
-final class LineClient: @unchecked Sendable {
-    let readFD: Int32
-    let writeFD: Int32
+public final class LineClient: @unchecked Sendable {
+    public let readFD: Int32
+    public let writeFD: Int32
     private struct State {
         var lines: [String] = []
         var messages: [JSONValue] = []
@@ -20,7 +20,7 @@ final class LineClient: @unchecked Sendable {
     }
     private let state = Mutex(State())
 
-    init(readFD: Int32, writeFD: Int32) {
+    public init(readFD: Int32, writeFD: Int32) {
         self.readFD = readFD
         self.writeFD = writeFD
         let t = Thread { [self] in readLoop() }
@@ -69,9 +69,9 @@ final class LineClient: @unchecked Sendable {
         for c in matched { c.resume(returning: value) }
     }
 
-    func sendRaw(_ text: String) { sendBytes(Array(text.utf8)) }
+    public func sendRaw(_ text: String) { sendBytes(Array(text.utf8)) }
 
-    func sendBytes(_ bytes: [UInt8]) {
+    public func sendBytes(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { b in
             var off = 0
             while off < b.count {
@@ -82,12 +82,12 @@ final class LineClient: @unchecked Sendable {
         }
     }
 
-    func send(_ message: JSONValue) { sendRaw(JSONWriter.string(message) + "\n") }
+    public func send(_ message: JSONValue) { sendRaw(JSONWriter.string(message) + "\n") }
 
-    func newID() -> Int { state.withLock { s in s.nextID += 1; return s.nextID } }
+    public func newID() -> Int { state.withLock { s in s.nextID += 1; return s.nextID } }
 
     /// Waits for the first message (already received or future) that matches.
-    func waitFor(_ predicate: @escaping (JSONValue) -> Bool) async throws -> JSONValue {
+    public func waitFor(_ predicate: @escaping (JSONValue) -> Bool) async throws -> JSONValue {
         try await withCheckedThrowingContinuation { c in
             let found = state.withLock { s -> JSONValue? in
                 if let m = s.messages.first(where: predicate) { return m }
@@ -102,13 +102,13 @@ final class LineClient: @unchecked Sendable {
     }
 
     /// The response to `id`.
-    func response(id: JSONValue) async throws -> JSONValue {
+    public func response(id: JSONValue) async throws -> JSONValue {
         try await waitFor { $0["id"] == id && ($0["result"] != nil || $0["error"] != nil) }
     }
 
     /// Sends a request and returns its whole response message.
     @discardableResult
-    func call(_ method: String, _ params: JSONValue? = nil, id: JSONValue? = nil) async throws -> JSONValue {
+    public func call(_ method: String, _ params: JSONValue? = nil, id: JSONValue? = nil) async throws -> JSONValue {
         let rid = id ?? .int(newID())
         var msg: JSONObject = ["jsonrpc": "2.0", "id": rid, "method": .string(method)]
         if let params { msg["params"] = params }
@@ -117,24 +117,24 @@ final class LineClient: @unchecked Sendable {
     }
 
     /// Sends a request and returns its result, failing on an error response.
-    func result(_ method: String, _ params: JSONValue? = nil) async throws -> JSONValue {
+    public func result(_ method: String, _ params: JSONValue? = nil) async throws -> JSONValue {
         let r = try await call(method, params)
         guard let result = r["result"] else { throw RPCFailure(response: r) }
         return result
     }
 
-    var lines: [String] { state.withLock { $0.lines } }
-    var messages: [JSONValue] { state.withLock { $0.messages } }
-    func notifications(requestID: JSONValue) -> [JSONValue] {
+    public var lines: [String] { state.withLock { $0.lines } }
+    public var messages: [JSONValue] { state.withLock { $0.messages } }
+    public func notifications(requestID: JSONValue) -> [JSONValue] {
         messages.filter { $0["method"] != nil && $0["params"]?["request_id"] == requestID }
     }
     /// Resolves at end of output.
-    func waitForEOF() async {
+    public func waitForEOF() async {
         _ = try? await waitFor { _ in false }
     }
 }
 
-struct RPCFailure: Error, CustomStringConvertible {
-    let response: JSONValue
-    var description: String { "RPC error: \(response)" }
+public struct RPCFailure: Error, CustomStringConvertible {
+    public let response: JSONValue
+    public var description: String { "RPC error: \(response)" }
 }

@@ -1,0 +1,1 @@
+// The benchmark is being written; see issue 6.
