@@ -56,7 +56,8 @@ struct ChatService {
         let upstream = try adapter.makeRequest(request, apiKey: key, baseURL: baseURL, stream: stream)
 
         let started = Date()
-        let usageID = try db.beginUsage(PendingUsage(
+        // LLMRPC_USAGE_LOGGING=off (a benchmarking knob) skips the ledger and the conversation store.
+        let usageID: String? = !services.config.usageLogging ? nil : try db.beginUsage(PendingUsage(
             userId: user.id, modelId: model.id, modelName: model.modelName, provider: model.provider,
             keySource: keySource == .user ? .user : .system, stream: stream, prices: model.prices,
             reservation: reservation ?? .zero, createdAt: started))
@@ -220,7 +221,7 @@ struct ChatService {
         return (u, true)
     }
 
-    private func finish(error: Error, outcome: Outcome, usageID: String, params: ChatParams, model: ModelRecord,
+    private func finish(error: Error, outcome: Outcome, usageID: String?, params: ChatParams, model: ModelRecord,
                         pricing: ModelPricing, keySource: KeyResolver.Source, started: Date,
                         estimatedInput: Int) throws -> JSONValue {
         let cancelled = error is CancellationError || (error as? HTTPError)?.kind == .cancelled || Task.isCancelled
@@ -233,10 +234,10 @@ struct ChatService {
             }
             let (usage, _) = billedUsage(o, estimatedInput: estimatedInput)
             let cost = CostCalculator.cost(usage: usage, pricing: pricing)
-            try db.settleUsage(id: usageID, UsageSettlement(status: .cancelled, errorType: "cancelled",
+            if let usageID { try db.settleUsage(id: usageID, UsageSettlement(status: .cancelled, errorType: "cancelled",
                                                             upstreamStatus: o.upstreamStatus, usage: usage,
                                                             usageEstimated: true, cost: cost.stored,
-                                                            latencyMs: Self.ms(since: started)))
+                                                            latencyMs: Self.ms(since: started))) }
             throw CancellationError()
         }
 
@@ -269,10 +270,10 @@ struct ChatService {
         if outcome.outputStarted { wire.data["retryable"] = .bool(false) }
         let (usage, estimated) = consumed ? billedUsage(outcome, estimatedInput: estimatedInput) : (Usage(), false)
         let cost = CostCalculator.cost(usage: usage, pricing: pricing)
-        try db.settleUsage(id: usageID, UsageSettlement(status: .failed, errorType: wire.type,
+        if let usageID { try db.settleUsage(id: usageID, UsageSettlement(status: .failed, errorType: wire.type,
                                                         upstreamStatus: outcome.upstreamStatus, usage: usage,
                                                         usageEstimated: estimated, cost: cost.stored,
-                                                        latencyMs: Self.ms(since: started)))
+                                                        latencyMs: Self.ms(since: started))) }
         wire.data["usage"] = ChatJSON.usage(usage)
         wire.data["cost"] = ChatJSON.cost(cost)
         wire.data["usage_estimated"] = .bool(estimated)
@@ -280,7 +281,7 @@ struct ChatService {
         throw ChatFailure(wire: wire)
     }
 
-    private func record(outcome o: Outcome, status: UsageStatus, usageID: String, params: ChatParams, model: ModelRecord,
+    private func record(outcome o: Outcome, status: UsageStatus, usageID: String?, params: ChatParams, model: ModelRecord,
                         pricing: ModelPricing, keySource: KeyResolver.Source, started: Date,
                         estimatedInput: Int) throws -> JSONValue {
         let (usage, estimated) = billedUsage(o, estimatedInput: estimatedInput)
@@ -291,13 +292,13 @@ struct ChatService {
             return c
         }
         let finish: FinishReason = (o.finish == .stop && !calls.isEmpty) ? .toolCalls : o.finish
-        let ids = try db.settleChat(ChatSettlement(
+        let ids = try usageID.map { usageID in try db.settleChat(ChatSettlement(
             usageId: usageID, conversationId: params.conversationID, messages: params.messages,
             assistant: ChatMessage(role: .assistant, content: o.text, toolCalls: calls),
             status: status, upstreamStatus: o.upstreamStatus, usage: usage, usageEstimated: estimated,
-            cost: cost.stored, latencyMs: Self.ms(since: started)))
+            cost: cost.stored, latencyMs: Self.ms(since: started))) }
         return [
-            "id": .optional(ids.assistantMessageId), "conversation_id": .string(ids.conversationId),
+            "id": .optional(ids?.assistantMessageId), "conversation_id": .optional(ids?.conversationId),
             "model_id": .string(model.id), "model": .string(model.modelName), "provider": .string(model.provider.rawValue),
             "message": ["role": "assistant", "content": .string(o.text),
                         "tool_calls": calls.isEmpty ? .null : ChatJSON.toolCalls(calls),

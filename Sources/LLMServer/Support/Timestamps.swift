@@ -18,3 +18,8 @@ public enum Timestamps {
             + "\(pad(t.tm_hour, 2)):\(pad(t.tm_min, 2)):\(pad(t.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
     }
 }
+
+extension Timestamps {
+    /// The UTC date of `date`: "2026-11-29".
+    public static func isoDate(_ date: Date) -> String { String(rfc3339(date).prefix(10)) }
+}
