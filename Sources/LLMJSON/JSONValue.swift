@@ -123,12 +123,12 @@ public struct JSONObject: Sendable, Hashable, Sequence {
     public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> { entries.makeIterator() }
 
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
-        guard a.entries.count == b.entries.count else { return false }
-        for (k, v) in a.entries where b[k] != v { return false }
-        return true
+        let keys = Set(a.keys)
+        guard keys == Set(b.keys) else { return false }
+        return keys.allSatisfy { a[$0] == b[$0] }
     }
     public func hash(into hasher: inout Hasher) {
-        for (k, _) in entries.sorted(by: { $0.key < $1.key }) { hasher.combine(k) }
+        for k in Set(keys).sorted() { hasher.combine(k) }
     }
 }
 

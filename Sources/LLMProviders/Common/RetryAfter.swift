@@ -7,7 +7,7 @@ public enum RetryAfter {
     /// `retry-after-ms` wins over `retry-after`.
     public static func milliseconds(headers: [(String, String)], now: Date = Date()) -> Int? {
         if let v = header("retry-after-ms", in: headers), let ms = Double(v.trimmed), ms.isFinite, ms >= 0 {
-            return Int(ms.rounded(.up))
+            return clamped(ms)
         }
         if let v = header("retry-after", in: headers) { return parse(v, now: now) }
         return nil
@@ -17,18 +17,22 @@ public enum RetryAfter {
     /// ("Wed, 21 Oct 2015 07:28:00 GMT"; a date in the past gives 0). nil when unreadable.
     public static func parse(_ value: String, now: Date = Date()) -> Int? {
         let v = value.trimmed
-        if let s = Double(v), s.isFinite, s >= 0 { return Int((s * 1000).rounded(.up)) }
+        if let s = Double(v), s.isFinite, s >= 0 { return clamped(s * 1000) }
         guard let date = httpDate(v) else { return nil }
         let ms = (date.timeIntervalSince(now) * 1000).rounded(.up)
-        return ms > 0 ? Int(ms) : 0
+        return ms > 0 ? clamped(ms) : 0
     }
 
     /// A protobuf-JSON duration ("2s", "1.500s", "0.5s") in milliseconds, or nil.
     public static func duration(_ value: String) -> Int? {
         let v = value.trimmed
         guard v.hasSuffix("s"), let s = Double(v.dropLast()), s.isFinite, s >= 0 else { return nil }
-        return Int((s * 1000).rounded(.up))
+        return clamped(s * 1000)
     }
+
+    /// Milliseconds rounded up, capped at `maxMs` instead of trapping on a huge value.
+    static let maxMs = 7 * 86_400_000
+    static func clamped(_ ms: Double) -> Int { ms >= Double(maxMs) ? maxMs : Int(ms.rounded(.up)) }
 
     static func header(_ name: String, in headers: [(String, String)]) -> String? {
         headers.last { $0.0.lowercased() == name }?.1
@@ -39,7 +43,7 @@ public enum RetryAfter {
     /// IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
     static func httpDate(_ s: String) -> Date? {
         let parts = s.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let year = Int(parts[3]),
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let year = Int(parts[3]), (1...9999).contains(year),
               let month = months.firstIndex(of: String(parts[2])) else { return nil }
         let hms = parts[4].split(separator: ":").compactMap { Int($0) }
         guard hms.count == 3, (1...31).contains(day), (0...23).contains(hms[0]), (0...59).contains(hms[1]),
