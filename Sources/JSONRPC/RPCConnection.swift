@@ -50,6 +50,9 @@ public protocol RPCHandler: AnyObject, Sendable {
 public final class RPCConnection: Sendable {
     public let output: RPCOutput
     public let maxInFlight: Int
+    /// Sequential mode (a transcript piped from a file): each request starts after the previous
+    /// one has been answered, there is no in-flight limit, and end of input cancels nothing.
+    public let sequential: Bool
     private let handlerBox: Mutex<RPCHandler?>
     private let state = Mutex(State())
 
@@ -64,12 +67,15 @@ public final class RPCConnection: Sendable {
         var shuttingDown = false
         /// The last session-changing request; later requests start after it.
         var barrier: Task<Void, Never>? = nil
+        /// In sequential mode, the last request started.
+        var last: Task<Void, Never>? = nil
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    public init(output: RPCOutput, maxInFlight: Int = 64) {
+    public init(output: RPCOutput, maxInFlight: Int = 64, sequential: Bool = false) {
         self.output = output
         self.maxInFlight = maxInFlight
+        self.sequential = sequential
         self.handlerBox = Mutex(nil)
     }
 
@@ -205,8 +211,10 @@ public final class RPCConnection: Sendable {
 
         let refusal: RPCError? = state.withLock { s in
             if s.shuttingDown && req.method != "exit" && !req.isNotification { return .shuttingDown }
-            if !req.isNotification && s.inFlight.count >= maxInFlight {
-                return .overloaded(retryAfterMs: 100, limit: maxInFlight)
+            if !sequential && !req.isNotification && s.inFlight.count >= maxInFlight {
+                var e = RPCError.overloaded(retryAfterMs: 100, limit: maxInFlight)
+                e.data["in_flight"] = .int(s.inFlight.count)
+                return e
             }
             return nil
         }
@@ -222,7 +230,7 @@ public final class RPCConnection: Sendable {
         state.withLock { s in
             let token = s.nextToken
             s.nextToken += 1
-            let previousBarrier = s.barrier
+            let previousBarrier = sequential ? s.last : s.barrier
             let task = Task { [self] in
                 await previousBarrier?.value
                 var reply: JSONValue? = nil
@@ -235,18 +243,22 @@ public final class RPCConnection: Sendable {
                         reply = Self.errorResponse(id: req.id, wire)
                     }
                 }
-                // Answer first, then leave the in-flight table: a drain that returns has every answer queued.
+                // Leave the in-flight table before answering (a client may send the next request the
+                // moment it reads this answer), but wake drains only after the answer is queued.
+                let drainWaiters = finished(token: token, id: req.id)
                 done(reply)
-                finished(token: token, id: req.id)
+                for w in drainWaiters { w.resume() }
             }
             if isBarrier { s.barrier = task }
+            if sequential { s.last = task }
             s.inFlight[token] = InFlight(task: task, method: req.method)
             if let id = req.id { s.tokensByID[id, default: []].insert(token) }
         }
     }
 
-    private func finished(token: Int, id: RPCID?) {
-        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
+    /// Removes a finished request; returns the drain waiters to wake once its answer is queued.
+    private func finished(token: Int, id: RPCID?) -> [CheckedContinuation<Void, Never>] {
+        state.withLock { s in
             s.inFlight[token] = nil
             if let id {
                 s.tokensByID[id]?.remove(token)
@@ -259,7 +271,6 @@ public final class RPCConnection: Sendable {
             }
             return []
         }
-        for w in waiters { w.resume() }
     }
 
     private func runBatch(_ items: [JSONValue]) {
@@ -295,7 +306,7 @@ public final class RPCConnection: Sendable {
     /// others finish, and returns when every request has been answered.
     public func inputEnded() async {
         let handler = self.handler
-        let tasks = state.withLock { s in
+        let tasks = sequential ? [] : state.withLock { s in
             s.inFlight.values.filter { handler.cancelsOnInputEnd(method: $0.method) }.map(\.task)
         }
         for t in tasks { t.cancel() }

@@ -10,7 +10,8 @@ struct LLMRPCCommand: AsyncParsableCommand {
         commandName: "llmrpc",
         abstract: "A local LLM gateway speaking line-delimited JSON-RPC 2.0 over stdio or a Unix socket.",
         version: LLMRPCVersion.current,
-        subcommands: [Serve.self, Users.self, Keys.self, ModelsCommand.self, UsageCommand.self],
+        subcommands: [Serve.self, ChatCommand.self, ModelsCommand.self, DoctorCommand.self, Users.self, Keys.self,
+                      UsageCommand.self],
         defaultSubcommand: Serve.self)
 
     /// `--socket` may come without a path; ArgumentParser needs a value, so a bare `--socket`
@@ -86,6 +87,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .long, help: "Serve on stdin/stdout (the default).")
     var stdio = false
 
+    @Flag(name: .long, help: "On stdio, run requests one after another in input order, with no in-flight limit, and let end of input finish them (the default when stdin is a regular file, e.g. `llmrpc serve < transcript.jsonl`).")
+    var sequential = false
+
     @Option(name: .long, help: "Serve on a Unix socket at this path; without a path: $XDG_RUNTIME_DIR/llmrpc/llmrpc.sock or llmrpc.sock in the data dir.")
     var socket: String?
 
@@ -103,7 +107,7 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError(e.description)
             }
         } else {
-            let code = await App.serveStdio(services: services)
+            let code = await App.serveStdio(services: services, sequential: sequential)
             Foundation.exit(code)
         }
     }

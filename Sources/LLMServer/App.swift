@@ -77,9 +77,11 @@ public enum App {
     }
 
     /// Serves one session on stdin/stdout until end of input; returns the exit code.
-    public static func serveStdio(services: Services) async -> Int32 {
+    /// `sequential` (or stdin being a regular file) runs requests one after another, in order.
+    public static func serveStdio(services: Services, sequential: Bool = false) async -> Int32 {
         let protocolFD = StdoutGuard.takeOverStdout()
-        let transport = StdioTransport(inputFD: 0, outputFD: protocolFD, config: services.config)
+        let transport = StdioTransport(inputFD: 0, outputFD: protocolFD, config: services.config,
+                                       sequential: sequential || StdioTransport.isRegularFile(0))
         let session = Session(transport: .stdio)
         let handler = ServerHandler(services: services, session: session) { code in
             transport.flush()

@@ -123,11 +123,17 @@ public final class StdioTransport: @unchecked Sendable {
     public let connection: RPCConnection
     private let maxLine: Int
 
-    public init(inputFD: Int32 = 0, outputFD: Int32, config: ServerConfig) {
+    public init(inputFD: Int32 = 0, outputFD: Int32, config: ServerConfig, sequential: Bool) {
         self.inputFD = inputFD
         self.maxLine = config.maxLineBytes
         self.writer = FDLineWriter(fd: outputFD, maxUnsent: config.maxUnsentOutputBytes)
-        self.connection = RPCConnection(output: writer, maxInFlight: config.maxInFlight)
+        self.connection = RPCConnection(output: writer, maxInFlight: config.maxInFlight, sequential: sequential)
+    }
+
+    /// Whether `fd` is a regular file (`llmrpc serve < transcript.jsonl`).
+    public static func isRegularFile(_ fd: Int32) -> Bool {
+        var st = stat()
+        return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Reads until end of input, then cancels streams, waits for every answer and flushes.
