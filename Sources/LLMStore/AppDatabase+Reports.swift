@@ -48,8 +48,12 @@ extension AppDatabase {
                     return UserUsage(userId: id, email: email, totals: entry.totals)
                 }.sorted { ($0.email ?? "", $0.userId) < ($1.email ?? "", $1.userId) }
             }
+            var statuses: [UsageStatus: Int] = [:]
+            for entry in try grouped("status") {
+                if let st = UsageStatus(rawValue: entry.key[8]) { statuses[st] = entry.totals.requests }
+            }
             return UsageReport(from: Timestamp.date(fromMs), to: Timestamp.date(toMs), totals: totals,
-                               byModel: models, byDay: days, byUser: users)
+                               byModel: models, byDay: days, byUser: users, byStatus: statuses)
         }
     }
 

@@ -136,10 +136,10 @@ extension AppDatabase {
         -- so a report never touches the (wide) table rows.
         CREATE INDEX llm_usage_log_user_created ON llm_usage_log(
             user_id, created_at, model_id, model_name, provider, input_tokens, output_tokens,
-            cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico);
+            cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico, status);
         CREATE INDEX llm_usage_log_created ON llm_usage_log(
             created_at, user_id, model_id, model_name, provider, input_tokens, output_tokens,
-            cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico);
+            cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico, status);
         CREATE INDEX llm_usage_log_pending ON llm_usage_log(user_id, server_pid)
             WHERE status = 'pending';
 

@@ -74,4 +74,6 @@ public struct UsageReport: Sendable, Equatable {
     public var byDay: [DayUsage]
     /// Only in all-users reports (`userId` nil); by email. nil otherwise.
     public var byUser: [UserUsage]?
+    /// Requests per status (completed, failed, cancelled, interrupted, pending).
+    public var byStatus: [UsageStatus: Int] = [:]
 }

@@ -56,6 +56,7 @@ public enum UsageJSON {
             "total_reasoning_tokens": .int(r.totals.reasoningTokens),
             "total_cost": .decimal(r.totals.totalCost.usd),
             "unpriced_requests": .int(r.totals.requests - r.totals.pricedRequests),
+            "by_status": .object(JSONObject(UsageStatus.allCases.map { ($0.rawValue, .int(r.byStatus[$0] ?? 0)) })),
             "by_model": .array(r.byModel.map { m in
                 var o: JSONObject = ["model_id": .string(m.modelId), "model_name": .string(m.modelName),
                                      "provider": .string(m.provider.rawValue)]
