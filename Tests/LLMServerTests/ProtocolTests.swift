@@ -173,6 +173,23 @@ struct ProtocolTests {
         #expect(n.rpc.lines.isEmpty)
     }
 
+    @Test("a transcript from a file runs in order: answers in input order, no in-flight limit")
+    func transcriptInOrder() async throws {
+        let dir = ServerProcess.makeDataDir()
+        let file = dir + "/transcript.jsonl"
+        var lines = ["{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"login/accessToken\",\"params\":{\"username\":\"\(ServerProcess.adminEmail)\",\"password\":\"\(ServerProcess.adminPassword)\"}}"]
+        for i in 1...150 {
+            lines.append(i % 3 == 0 ? "{\"jsonrpc\":\"2.0\",\"id\":\(i),\"method\":\"users/me\"}"
+                                    : "{\"jsonrpc\":\"2.0\",\"id\":\(i),\"method\":\"server/health\"}")
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let s = try ServerProcess(dataDir: dir, stdinFile: file)
+        #expect(await s.waitForExit() == 0)
+        let ids = s.rpc.messages.map { $0["id"]?.intValue ?? -1 }
+        #expect(ids == Array(0...150))
+        #expect(s.rpc.messages.allSatisfy { $0["result"] != nil })
+    }
+
     @Test("shutdown then requests are refused, exit gives 0; exit without shutdown gives 1")
     func shutdownExit() async throws {
         let s = try ServerProcess()

@@ -15,6 +15,7 @@ public final class LineClient: @unchecked Sendable {
         var lines: [String] = []
         var messages: [JSONValue] = []
         var waiters: [(predicate: (JSONValue) -> Bool, cont: CheckedContinuation<JSONValue, Error>)] = []
+        var countWaiters: [(count: Int, cont: CheckedContinuation<Void, Never>)] = []
         var eof = false
         var nextID = 1000
     }
@@ -44,19 +45,22 @@ public final class LineClient: @unchecked Sendable {
             }
         }
         if !pending.isEmpty { deliver(pending) }
-        let waiters = state.withLock { s -> [CheckedContinuation<JSONValue, Error>] in
+        let (waiters, counted) = state.withLock { s -> ([CheckedContinuation<JSONValue, Error>], [CheckedContinuation<Void, Never>]) in
             s.eof = true
             let w = s.waiters.map(\.cont)
             s.waiters = []
-            return w
+            let c = s.countWaiters.map(\.cont)
+            s.countWaiters = []
+            return (w, c)
         }
         for w in waiters { w.resume(throwing: EOFError()) }
+        for c in counted { c.resume() }
     }
 
     private func deliver(_ line: [UInt8]) {
         let text = String(decoding: line, as: UTF8.self)
         let value = (try? JSONParser.parse(line)) ?? .string("UNPARSEABLE: " + text)
-        let matched = state.withLock { s -> [CheckedContinuation<JSONValue, Error>] in
+        let matched = state.withLock { s -> ([CheckedContinuation<JSONValue, Error>], [CheckedContinuation<Void, Never>]) in
             s.lines.append(text)
             s.messages.append(value)
             var hits: [CheckedContinuation<JSONValue, Error>] = []
@@ -64,9 +68,15 @@ public final class LineClient: @unchecked Sendable {
                 if w.predicate(value) { hits.append(w.cont); return true }
                 return false
             }
-            return hits
+            var counted: [CheckedContinuation<Void, Never>] = []
+            s.countWaiters.removeAll { w in
+                if s.messages.count >= w.count { counted.append(w.cont); return true }
+                return false
+            }
+            return (hits, counted)
         }
-        for c in matched { c.resume(returning: value) }
+        for c in matched.0 { c.resume(returning: value) }
+        for c in matched.1 { c.resume() }
     }
 
     public func sendRaw(_ text: String) { sendBytes(Array(text.utf8)) }
@@ -128,6 +138,18 @@ public final class LineClient: @unchecked Sendable {
     public func notifications(requestID: JSONValue) -> [JSONValue] {
         messages.filter { $0["method"] != nil && $0["params"]?["request_id"] == requestID }
     }
+    /// Resolves once `count` messages have been received in all (or at end of output).
+    public func waitForMessageCount(_ count: Int) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.messages.count >= count || s.eof { return true }
+                s.countWaiters.append((count, c))
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
     /// Resolves at end of output.
     public func waitForEOF() async {
         _ = try? await waitFor { _ in false }

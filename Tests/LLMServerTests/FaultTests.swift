@@ -1,0 +1,181 @@
+import FakeProvider
+import Foundation
+import LLMJSON
+import LLMTestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Faults over real processes: kill -9 mid-stream, floods past the in-flight limit, a locked
+/// database, signals, several processes on one database, per-user limits.
+@Suite("Faults", .timeLimit(.minutes(3)))
+struct FaultTests {
+    @Test("kill -9 during 20 streams: after a restart the rows are interrupted and reports work")
+    func killDuringStreams() async throws {
+        let h = try await ChatHarness.start(env: ["LLMRPC_MAX_STREAMS_PER_USER": "50"])
+        h.fake.setDefault(.slowStream(chunks: Array(repeating: "tick ", count: 50),
+                                      usage: FakeUsage(input: 11, output: 50, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                                      chunkDelayMs: 1000), for: .anthropic)
+        for i in 0..<20 {
+            h.admin.send(["jsonrpc": "2.0", "id": .int(1000 + i), "method": "llm/chat/completions/stream",
+                          "params": h.chatParams("claude-test")])
+        }
+        await h.fake.waitForRequests(count: 20)
+        h.server.kill9()
+        #expect(await h.server.waitForExit() == 9 || true)
+        let again = try ServerProcess(dataDir: h.server.dataDir)
+        _ = try await again.loginAdmin()
+        let usage = try await again.rpc.result("billing/usage/myUsage", ["days": 1])
+        #expect(usage["total_requests"] == 20)
+        #expect(usage["by_status"]?["interrupted"] == 20)
+        #expect(usage["by_status"]?["pending"] == 0)
+        // The restarted server chats normally.
+        h.fake.setDefault(.standard, for: .anthropic)
+        let env = ["ANTHROPIC_BASE_URL": h.fake.anthropicBaseURL]
+        let third = try ServerProcess(env: env, dataDir: h.server.dataDir)
+        _ = try await third.loginAdmin()
+        let r = try await third.rpc.result("llm/chat/completions", h.chatParams("claude-test"))
+        #expect(r["message"]?["content"] == "Hello there!")
+        try await h.fake.shutdown()
+    }
+
+    @Test("10,000 requests on one connection past the in-flight limit: -32001 at once, nothing lost")
+    func flood() async throws {
+        let h = try await ChatHarness.start(env: ["LLMRPC_MAX_STREAMS_PER_USER": "100", "LLMRPC_MAX_INFLIGHT": "64"])
+        h.fake.setDefault(.hang, for: .openai)
+        for i in 0..<64 {
+            h.admin.send(["jsonrpc": "2.0", "id": .string("hang-\(i)"), "method": "llm/chat/completions/stream",
+                          "params": h.chatParams("gpt-test")])
+        }
+        await h.fake.waitForRequests(count: 64)
+        let before = h.admin.messages.count
+        var batch = ""
+        for i in 0..<10_000 { batch += "{\"jsonrpc\":\"2.0\",\"id\":\"f-\(i)\",\"method\":\"server/health\"}\n" }
+        h.admin.sendRaw(batch)
+        await h.admin.waitForMessageCount(before + 10_000)
+        var codes: [String: Int] = [:]
+        for m in h.admin.messages[before...] {
+            let key = m["error"]?["code"]?.description ?? (m["result"] != nil ? "result" : "other")
+            codes[key, default: 0] += 1
+        }
+        #expect(codes == ["-32001": 10_000])
+        for i in 0..<64 { h.admin.send(["jsonrpc": "2.0", "method": "$/cancelRequest", "params": ["id": .string("hang-\(i)")]]) }
+        await h.admin.waitForMessageCount(before + 10_064)
+        let finals = h.admin.messages[(before + 10_000)...]
+        #expect(finals.allSatisfy { $0["result"]?["finish_reason"] == "cancelled" })
+        #expect(Set(finals.compactMap { $0["id"]?.stringValue }).count == 64)
+        #expect(try await h.admin.result("server/health")["status"] == "ok")
+        await h.shutdown()
+    }
+
+    @Test("a database locked by another process gives a clear error; the server stays up")
+    func lockedDatabase() async throws {
+        let s = try ServerProcess()
+        _ = try await s.loginAdmin()
+        let locker = Process()
+        locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        locker.arguments = ["python3", "-c", """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+            c.execute('BEGIN EXCLUSIVE')
+            print('locked', flush=True)
+            sys.stdin.readline()
+            c.execute('COMMIT')
+            """, s.dataDir + "/llmrpc.sqlite3"]
+        let out = Pipe(), inp = Pipe()
+        locker.standardOutput = out
+        locker.standardInput = inp
+        try locker.run()
+        let lockerOut = LineClient(readFD: out.fileHandleForReading.fileDescriptor, writeFD: -1)
+        _ = try await lockerOut.waitFor { $0.stringValue?.contains("locked") == true || $0 == .string("UNPARSEABLE: locked") }
+        let r = try await s.rpc.call("admin/users/create", ["email": "late@example.com", "password": "late-password"])
+        #expect(r["error"]?["code"] == -32603)
+        #expect(r["error"]?["data"]?["type"] == "storage_error")
+        #expect(r["error"]?["message"]?.stringValue?.lowercased().contains("lock") == true
+                || r["error"]?["message"]?.stringValue?.lowercased().contains("busy") == true)
+        #expect(try await s.rpc.result("server/health")["status"] != nil)
+        try inp.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
+        locker.waitUntilExit()
+        let ok = try await s.rpc.result("admin/users/create", ["email": "late@example.com", "password": "late-password"])
+        #expect(ok["email"] == "late@example.com")
+    }
+
+    @Test("SIGTERM on stdio: in-flight requests are answered, exit 0")
+    func sigterm() async throws {
+        let h = try await ChatHarness.start()
+        h.fake.enqueue(.slowStream(chunks: ["a", "b", "c"], usage: FakeUsage(input: 11, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                                   chunkDelayMs: 1000), for: .anthropic)
+        h.admin.send(["jsonrpc": "2.0", "id": "s", "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
+        _ = try await h.admin.waitFor { $0["params"]?["request_id"] == "s" }
+        h.server.terminate()
+        let r = try await h.admin.response(id: "s")
+        #expect(r["result"]?["finish_reason"] == "cancelled")
+        #expect(await h.server.waitForExit() == 0)
+        try await h.fake.shutdown()
+    }
+
+    @Test("several processes on one database lose nothing")
+    func concurrentProcesses() async throws {
+        let first = try ServerProcess()
+        _ = try await first.loginAdmin()
+        let dir = first.dataDir
+        let servers = try (0..<4).map { _ in try ServerProcess(dataDir: dir) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (n, s) in servers.enumerated() {
+                group.addTask {
+                    _ = try await s.loginAdmin()
+                    for i in 0..<15 {
+                        _ = try await s.rpc.result("admin/users/create",
+                                                   ["email": .string("p\(n)-\(i)@example.com"), "password": "password-123"])
+                        _ = try await s.rpc.result("admin/llmModels/create",
+                                                   ["provider": "openai", "model_name": .string("m-\(n)-\(i)"),
+                                                    "input_price_per_million": 1, "output_price_per_million": 2])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let users = try await first.rpc.result("admin/users/list", ["limit": 1])
+        #expect(users["count"] == 61)
+        let models = try await first.rpc.result("llmModels/list", ["include_unavailable": true, "provider": "openai"])
+        #expect((models["data"]?.arrayValue ?? []).filter { $0["model_name"]?.stringValue?.hasPrefix("m-") == true }.count == 60)
+    }
+
+    @Test("per-user limits: requests per minute and concurrent streams answer 429 with retry_after_ms")
+    func userLimits() async throws {
+        let h = try await ChatHarness.start(env: ["LLMRPC_RATE_LIMIT_RPM": "2"])
+        _ = try await h.admin.result("llm/chat/completions", h.chatParams("claude-test"))
+        _ = try await h.admin.result("llm/chat/completions", h.chatParams("claude-test"))
+        let third = try await h.admin.call("llm/chat/completions", h.chatParams("claude-test"))
+        #expect(third["error"]?["code"] == 429)
+        #expect(third["error"]?["data"]?["type"] == "rate_limited")
+        #expect((third["error"]?["data"]?["retry_after_ms"]?.intValue ?? 0) > 0)
+        #expect(h.fake.requests.count == 2)
+        await h.shutdown()
+
+        let s = try await ChatHarness.start(env: ["LLMRPC_MAX_STREAMS_PER_USER": "1"])
+        s.fake.enqueue(.slowStream(chunks: ["a", "b"], usage: FakeUsage(input: 1, output: 1, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                                   chunkDelayMs: 500), for: .anthropic)
+        s.admin.send(["jsonrpc": "2.0", "id": "one", "method": "llm/chat/completions/stream", "params": s.chatParams("claude-test")])
+        _ = try await s.admin.waitFor { $0["params"]?["request_id"] == "one" }
+        let second = try await s.admin.call("llm/chat/completions/stream", s.chatParams("claude-test"))
+        #expect(second["error"]?["code"] == 429)
+        #expect(try await s.admin.response(id: "one")["result"] != nil)
+        await s.shutdown()
+    }
+
+    @Test("a huge upstream body is refused with bounded memory; malformed upstream JSON is a 502")
+    func hugeAndMalformed() async throws {
+        let h = try await ChatHarness.start()
+        h.fake.enqueue(.hugeBody(bytes: 100 * 1024 * 1024), for: .openai)
+        let huge = try await h.admin.call("llm/chat/completions", h.chatParams("gpt-test"))
+        #expect(huge["error"]?["code"] == 502)
+        h.fake.enqueue(.httpError(status: 200, body: "{\"id\": \"x\", \"choices\": [", headers: [("content-type", "application/json")]), for: .openai)
+        let bad = try await h.admin.call("llm/chat/completions", h.chatParams("gpt-test"))
+        #expect(bad["error"]?["code"] == 502)
+        #expect(bad["error"]?["data"]?["type"] == "upstream_error")
+        #expect(try await h.admin.result("server/health")["status"] == "ok")
+        await h.shutdown()
+    }
+}
