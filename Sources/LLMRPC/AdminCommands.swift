@@ -86,8 +86,9 @@ struct Keys: AsyncParsableCommand {
 }
 
 struct ModelsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "models", abstract: "The model catalogue.",
-                                                    subcommands: [Import.self])
+    static let configuration = CommandConfiguration(commandName: "models",
+                                                    abstract: "The models you can use and their prices; the catalogue.",
+                                                    subcommands: [List.self, Import.self], defaultSubcommand: List.self)
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
