@@ -62,3 +62,29 @@ public struct PricePerMillion: Sendable, Hashable, Codable, CustomStringConverti
         Money(picodollars: Int64(tokens) * picodollarsPerToken)
     }
 }
+
+/// Exact decimal text from a fixed-point integer, without Decimal arithmetic (which is slow):
+/// `fixedPoint(3_750_000, scale: 6)` is "3.75", `fixedPoint(-5, scale: 12)` is "-0.000000000005".
+public func fixedPointString(_ value: Int64, scale: Int) -> String {
+    let negative = value < 0
+    let magnitude = value.magnitude
+    var digits = String(magnitude)
+    if digits.count <= scale { digits = String(repeating: "0", count: scale - digits.count + 1) + digits }
+    let split = digits.index(digits.endIndex, offsetBy: -scale)
+    var whole = String(digits[..<split])
+    var fraction = String(digits[split...])
+    while fraction.last == "0" { fraction.removeLast() }
+    if whole.isEmpty { whole = "0" }
+    let text = fraction.isEmpty ? whole : whole + "." + fraction
+    return negative ? "-" + text : text
+}
+
+extension Money {
+    /// Exact dollars as decimal text ("0.0105").
+    public var decimalString: String { fixedPointString(picodollars, scale: 12) }
+}
+
+extension PricePerMillion {
+    /// Exact dollars per million tokens as decimal text ("0.075").
+    public var decimalString: String { fixedPointString(picodollarsPerToken, scale: 6) }
+}

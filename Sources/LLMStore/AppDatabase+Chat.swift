@@ -18,7 +18,7 @@ extension AppDatabase {
         let id = newId()
         try write { db in
             guard let budgetPico = try Int64?.fetchOne(
-                db, sql: "SELECT monthly_budget_pico FROM users WHERE id = ?", arguments: [p.userId])
+                db.cachedStatement(sql: "SELECT monthly_budget_pico FROM users WHERE id = ?"), arguments: [p.userId])
             else { throw DomainError(.userNotFound, "User not found") }
             if let budgetPico {
                 let (spent, reserved) = try monthSpend(db, userId: p.userId, now: p.createdAt)
@@ -29,14 +29,12 @@ extension AppDatabase {
                                       extra: ["remaining_usd": "\(left.usd)"])
                 }
             }
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
                         input_price_pico, output_price_pico, cached_input_price_pico, cache_write_price_pico,
                         priced, reserved_pico, created_at, server_pid)
                     VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?)
-                    """,
-                arguments: StatementArguments(
+                    """).execute(arguments: StatementArguments(
                     [id, p.userId, p.modelId, p.modelName, p.provider.rawValue, p.keySource.rawValue, p.stream]
                     as [(any DatabaseValueConvertible)?]
                     + p.prices.columnValues as [(any DatabaseValueConvertible)?]
@@ -63,23 +61,20 @@ extension AppDatabase {
             var seq: Int
             if let existing = s.conversationId {
                 guard try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?",
+                    db.cachedStatement(sql: "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?"),
                     arguments: [existing, owner.userId]) != nil
                 else { throw DomainError(.conversationNotFound, "Conversation not found") }
                 conversationId = existing
-                seq = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq) + 1, 0) FROM llm_messages WHERE conversation_id = ?",
+                seq = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq) + 1, 0) FROM llm_messages WHERE conversation_id = ?"),
                                        arguments: [existing]) ?? 0
-                try db.execute(sql: "UPDATE conversations SET updated_at = ? WHERE id = ?",
-                               arguments: [endMs, existing])
+                try db.cachedStatement(sql: "UPDATE conversations SET updated_at = ? WHERE id = ?").execute(arguments: [endMs, existing])
             } else {
                 conversationId = newId()
                 seq = 0
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO conversations (id, user_id, model_id, title, created_at, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [conversationId, owner.userId, owner.modelId, conversationTitle(s.messages), startMs, endMs])
+                        """).execute(arguments: [conversationId, owner.userId, owner.modelId, conversationTitle(s.messages), startMs, endMs])
             }
 
             for message in s.messages {
@@ -126,23 +121,19 @@ extension AppDatabase {
         try write { db in
             let now = Timestamp.ms(Date())
             var count = 0
-            let pids = try Int32.fetchAll(db, sql: "SELECT DISTINCT server_pid FROM llm_usage_log WHERE status = 'pending'")
+            let pids = try Int32.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT server_pid FROM llm_usage_log WHERE status = 'pending'"))
             for pid in pids where !isAlive(pid) {
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE llm_usage_log SET status = 'interrupted', reserved_pico = 0, completed_at = ?
                         WHERE status = 'pending' AND server_pid = ?
-                        """,
-                    arguments: [now, pid])
+                        """).execute(arguments: [now, pid])
                 count += db.changesCount
             }
             if let staleBefore {
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE llm_usage_log SET status = 'interrupted', reserved_pico = 0, completed_at = ?
                         WHERE status = 'pending' AND created_at < ?
-                        """,
-                    arguments: [now, Timestamp.ms(staleBefore)])
+                        """).execute(arguments: [now, Timestamp.ms(staleBefore)])
                 count += db.changesCount
             }
             return count
@@ -159,7 +150,7 @@ extension AppDatabase {
     /// The usage row with this id, or nil.
     public func usage(id: String) throws -> UsageRow? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM llm_usage_log WHERE id = ?", arguments: [id]).map(UsageRow.init(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_usage_log WHERE id = ?"), arguments: [id]).map(UsageRow.init(row:))
         }
     }
 
@@ -175,7 +166,7 @@ extension AppDatabase {
     /// by a process that wrongly thought its owner dead).
     private func unsettledUsage(_ db: Database, id: String) throws -> UsageOwner {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT user_id, model_id, created_at, status FROM llm_usage_log WHERE id = ?", arguments: [id])
+            db.cachedStatement(sql: "SELECT user_id, model_id, created_at, status FROM llm_usage_log WHERE id = ?"), arguments: [id])
         else { throw DomainError(.notFound, "Usage record \(id) not found") }
         let status: String = row["status"]
         guard status == UsageStatus.pending.rawValue || status == UsageStatus.interrupted.rawValue else {
@@ -190,8 +181,7 @@ extension AppDatabase {
         guard status != .pending else {
             throw DomainError(.badRequest, "A usage record cannot be settled as pending")
         }
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 UPDATE llm_usage_log SET status = ?, error_type = ?, upstream_status = ?,
                     input_tokens = ?, output_tokens = ?, cache_read_input_tokens = ?, cache_creation_input_tokens = ?,
                     reasoning_tokens = ?, usage_estimated = ?,
@@ -199,8 +189,7 @@ extension AppDatabase {
                     latency_ms = ?, completed_at = ?, conversation_id = COALESCE(?, conversation_id),
                     message_id = COALESCE(?, message_id)
                 WHERE id = ?
-                """,
-            arguments: [status.rawValue, errorType, upstreamStatus,
+                """).execute(arguments: [status.rawValue, errorType, upstreamStatus,
                         usage.inputTokens, usage.outputTokens, usage.cacheReadInputTokens, usage.cacheCreationInputTokens,
                         usage.reasoningTokens, usageEstimated,
                         cost?.input.picodollars, cost?.output.picodollars, cost?.total.picodollars, cost != nil,
@@ -209,13 +198,11 @@ extension AppDatabase {
 
     private func insertMessage(_ db: Database, id: String, conversationId: String, seq: Int, _ m: ChatMessage,
                                tokens: (input: Int, output: Int)?, cost: Money?, at: Int64) throws {
-        try db.execute(
-            sql: """
+        try db.cachedStatement(sql: """
                 INSERT INTO llm_messages (id, conversation_id, seq, role, content, tool_calls_json, tool_call_id,
                     input_tokens, output_tokens, cost_pico, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [id, conversationId, seq, m.role.rawValue, m.content, MessageRecord.toolCallsJSON(m.toolCalls),
+                """).execute(arguments: [id, conversationId, seq, m.role.rawValue, m.content, MessageRecord.toolCallsJSON(m.toolCalls),
                         m.toolCallId, tokens?.input, tokens?.output, cost?.picodollars, at])
     }
 }

@@ -10,11 +10,10 @@ extension AppDatabase {
     {
         try read { db in
             let items = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM conversations WHERE user_id = ? ORDER BY updated_at DESC, id LIMIT ? OFFSET ?",
+                db.cachedStatement(sql: "SELECT * FROM conversations WHERE user_id = ? ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"),
                 arguments: [userId, max(0, limit), max(0, skip)]
             ).map(ConversationRecord.init(row:))
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conversations WHERE user_id = ?",
+            let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM conversations WHERE user_id = ?"),
                                          arguments: [userId]) ?? 0
             return (items, total)
         }
@@ -41,20 +40,20 @@ extension AppDatabase {
     /// Not the user's → `DomainError(.conversationNotFound)`.
     public func deleteConversation(id: String, userId: String) throws {
         try write { db in
-            try db.execute(sql: "DELETE FROM conversations WHERE id = ? AND user_id = ?", arguments: [id, userId])
+            try db.cachedStatement(sql: "DELETE FROM conversations WHERE id = ? AND user_id = ?").execute(arguments: [id, userId])
             if db.changesCount == 0 { throw DomainError(.conversationNotFound, "Conversation not found") }
         }
     }
 
     private func ownedConversation(_ db: Database, id: String, userId: String) throws -> ConversationRecord {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM conversations WHERE id = ? AND user_id = ?",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM conversations WHERE id = ? AND user_id = ?"),
                                          arguments: [id, userId])
         else { throw DomainError(.conversationNotFound, "Conversation not found") }
         return ConversationRecord(row: row)
     }
 
     private func messages(_ db: Database, conversationId: String) throws -> [MessageRecord] {
-        try Row.fetchAll(db, sql: "SELECT * FROM llm_messages WHERE conversation_id = ? ORDER BY seq",
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM llm_messages WHERE conversation_id = ? ORDER BY seq"),
                          arguments: [conversationId]).map(MessageRecord.init(row:))
     }
 }

@@ -11,22 +11,19 @@ extension AppDatabase {
             for (provider, sealed) in changes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 if let sealed {
                     do {
-                        try db.execute(
-                            sql: """
+                        try db.cachedStatement(sql: """
                                 INSERT INTO user_api_keys (user_id, provider, ciphertext, nonce, master_key_id, updated_at)
                                 VALUES (?, ?, ?, ?, ?, ?)
                                 ON CONFLICT (user_id, provider) DO UPDATE SET
                                     ciphertext = excluded.ciphertext, nonce = excluded.nonce,
                                     master_key_id = excluded.master_key_id, updated_at = excluded.updated_at
-                                """,
-                            arguments: [userId, provider.rawValue, Data(sealed.ciphertext), Data(sealed.nonce),
+                                """).execute(arguments: [userId, provider.rawValue, Data(sealed.ciphertext), Data(sealed.nonce),
                                         masterKeyId, now])
                     } catch where StorageError.isForeignKeyViolation(error) {
                         throw DomainError(.userNotFound, "User not found")
                     }
                 } else {
-                    try db.execute(sql: "DELETE FROM user_api_keys WHERE user_id = ? AND provider = ?",
-                                   arguments: [userId, provider.rawValue])
+                    try db.cachedStatement(sql: "DELETE FROM user_api_keys WHERE user_id = ? AND provider = ?").execute(arguments: [userId, provider.rawValue])
                 }
             }
         }
@@ -38,17 +35,15 @@ extension AppDatabase {
             let now = Timestamp.ms(Date())
             for (provider, sealed) in changes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                 if let sealed {
-                    try db.execute(
-                        sql: """
+                    try db.cachedStatement(sql: """
                             INSERT INTO system_api_keys (provider, ciphertext, nonce, master_key_id, updated_at)
                             VALUES (?, ?, ?, ?, ?)
                             ON CONFLICT (provider) DO UPDATE SET
                                 ciphertext = excluded.ciphertext, nonce = excluded.nonce,
                                 master_key_id = excluded.master_key_id, updated_at = excluded.updated_at
-                            """,
-                        arguments: [provider.rawValue, Data(sealed.ciphertext), Data(sealed.nonce), masterKeyId, now])
+                            """).execute(arguments: [provider.rawValue, Data(sealed.ciphertext), Data(sealed.nonce), masterKeyId, now])
                 } else {
-                    try db.execute(sql: "DELETE FROM system_api_keys WHERE provider = ?", arguments: [provider.rawValue])
+                    try db.cachedStatement(sql: "DELETE FROM system_api_keys WHERE provider = ?").execute(arguments: [provider.rawValue])
                 }
             }
         }
@@ -57,16 +52,16 @@ extension AppDatabase {
     /// The master key ids that stored keys are encrypted under (to finish an interrupted rotation).
     public func storedMasterKeyIds() throws -> Set<String> {
         try read { db in
-            Set(try String.fetchAll(db, sql: """
+            Set(try String.fetchAll(db.cachedStatement(sql: """
                 SELECT master_key_id FROM user_api_keys UNION SELECT master_key_id FROM system_api_keys
-                """))
+                """)))
         }
     }
 
     /// The times of `username`'s failed logins at or after `since` (oldest first).
     public func loginFailureTimes(username: String, since: Date) throws -> [Date] {
         try read { db in
-            try Int64.fetchAll(db, sql: "SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at",
+            try Int64.fetchAll(db.cachedStatement(sql: "SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at"),
                                arguments: [username, Timestamp.ms(since)]).map(Timestamp.date)
         }
     }

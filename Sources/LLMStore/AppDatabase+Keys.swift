@@ -34,15 +34,13 @@ extension AppDatabase {
                            masterKeyId: String) throws {
         try write { db in
             do {
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO user_api_keys (user_id, provider, ciphertext, nonce, master_key_id, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?)
                         ON CONFLICT (user_id, provider) DO UPDATE SET
                             ciphertext = excluded.ciphertext, nonce = excluded.nonce,
                             master_key_id = excluded.master_key_id, updated_at = excluded.updated_at
-                        """,
-                    arguments: [userId, provider.rawValue, Data(ciphertext), Data(nonce), masterKeyId,
+                        """).execute(arguments: [userId, provider.rawValue, Data(ciphertext), Data(nonce), masterKeyId,
                                 Timestamp.ms(Date())])
             } catch where StorageError.isForeignKeyViolation(error) {
                 throw DomainError(.userNotFound, "User not found")
@@ -55,10 +53,9 @@ extension AppDatabase {
     public func deleteUserKey(userId: String, provider: Provider?) throws {
         try write { db in
             if let provider {
-                try db.execute(sql: "DELETE FROM user_api_keys WHERE user_id = ? AND provider = ?",
-                               arguments: [userId, provider.rawValue])
+                try db.cachedStatement(sql: "DELETE FROM user_api_keys WHERE user_id = ? AND provider = ?").execute(arguments: [userId, provider.rawValue])
             } else {
-                try db.execute(sql: "DELETE FROM user_api_keys WHERE user_id = ?", arguments: [userId])
+                try db.cachedStatement(sql: "DELETE FROM user_api_keys WHERE user_id = ?").execute(arguments: [userId])
             }
         }
     }
@@ -66,8 +63,21 @@ extension AppDatabase {
     /// A user's stored keys, by provider.
     public func userKeys(userId: String) throws -> [Provider: StoredKey] {
         try read { db in
-            try keysByProvider(Row.fetchAll(db, sql: "SELECT * FROM user_api_keys WHERE user_id = ?",
+            try keysByProvider(Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM user_api_keys WHERE user_id = ?"),
                                             arguments: [userId]))
+        }
+    }
+
+    /// The stored keys a chat request for `provider` may use: the user's own and the system's.
+    public func keys(userId: String, provider: Provider) throws -> (user: StoredKey?, system: StoredKey?) {
+        try read { db in
+            let user = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM user_api_keys WHERE user_id = ? AND provider = ?"),
+                arguments: [userId, provider.rawValue]).map(StoredKey.init(row:))
+            let system = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM system_api_keys WHERE provider = ?"),
+                arguments: [provider.rawValue]).map(StoredKey.init(row:))
+            return (user, system)
         }
     }
 
@@ -76,15 +86,13 @@ extension AppDatabase {
     /// Sets (or replaces) the system-wide fallback key for one provider.
     public func setSystemKey(provider: Provider, ciphertext: [UInt8], nonce: [UInt8], masterKeyId: String) throws {
         try write { db in
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO system_api_keys (provider, ciphertext, nonce, master_key_id, updated_at)
                     VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (provider) DO UPDATE SET
                         ciphertext = excluded.ciphertext, nonce = excluded.nonce,
                         master_key_id = excluded.master_key_id, updated_at = excluded.updated_at
-                    """,
-                arguments: [provider.rawValue, Data(ciphertext), Data(nonce), masterKeyId, Timestamp.ms(Date())])
+                    """).execute(arguments: [provider.rawValue, Data(ciphertext), Data(nonce), masterKeyId, Timestamp.ms(Date())])
         }
     }
 
@@ -92,9 +100,9 @@ extension AppDatabase {
     public func deleteSystemKey(provider: Provider?) throws {
         try write { db in
             if let provider {
-                try db.execute(sql: "DELETE FROM system_api_keys WHERE provider = ?", arguments: [provider.rawValue])
+                try db.cachedStatement(sql: "DELETE FROM system_api_keys WHERE provider = ?").execute(arguments: [provider.rawValue])
             } else {
-                try db.execute(sql: "DELETE FROM system_api_keys")
+                try db.cachedStatement(sql: "DELETE FROM system_api_keys").execute()
             }
         }
     }
@@ -102,7 +110,7 @@ extension AppDatabase {
     /// The stored system keys, by provider.
     public func systemKeys() throws -> [Provider: StoredKey] {
         try read { db in
-            try keysByProvider(Row.fetchAll(db, sql: "SELECT * FROM system_api_keys"))
+            try keysByProvider(Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM system_api_keys")))
         }
     }
 
@@ -119,30 +127,26 @@ extension AppDatabase {
         try write { db in
             let now = Timestamp.ms(Date())
             var count = 0
-            let userRows = try Row.fetchAll(db, sql: "SELECT * FROM user_api_keys ORDER BY user_id, provider")
+            let userRows = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM user_api_keys ORDER BY user_id, provider"))
             for row in userRows {
                 let userId: String = row["user_id"]
                 let provider = try decodeProvider(row["provider"])
                 let key = StoredKey(row: row)
                 let (ciphertext, nonce) = try transform("user:\(userId)", provider, key.ciphertext, key.nonce)
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE user_api_keys SET ciphertext = ?, nonce = ?, master_key_id = ?, updated_at = ?
                         WHERE user_id = ? AND provider = ?
-                        """,
-                    arguments: [Data(ciphertext), Data(nonce), newMasterKeyId, now, userId, provider.rawValue])
+                        """).execute(arguments: [Data(ciphertext), Data(nonce), newMasterKeyId, now, userId, provider.rawValue])
                 count += 1
             }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM system_api_keys ORDER BY provider") {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM system_api_keys ORDER BY provider")) {
                 let provider = try decodeProvider(row["provider"])
                 let key = StoredKey(row: row)
                 let (ciphertext, nonce) = try transform("system", provider, key.ciphertext, key.nonce)
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE system_api_keys SET ciphertext = ?, nonce = ?, master_key_id = ?, updated_at = ?
                         WHERE provider = ?
-                        """,
-                    arguments: [Data(ciphertext), Data(nonce), newMasterKeyId, now, provider.rawValue])
+                        """).execute(arguments: [Data(ciphertext), Data(nonce), newMasterKeyId, now, provider.rawValue])
                 count += 1
             }
             return count

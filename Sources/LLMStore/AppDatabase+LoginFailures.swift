@@ -7,15 +7,14 @@ extension AppDatabase {
     /// Records one failed login for `username` (compared case-insensitively).
     public func recordLoginFailure(username: String, at: Date) throws {
         try write { db in
-            try db.execute(sql: "INSERT INTO login_failures (username, at) VALUES (?, ?)",
-                           arguments: [username, Timestamp.ms(at)])
+            try db.cachedStatement(sql: "INSERT INTO login_failures (username, at) VALUES (?, ?)").execute(arguments: [username, Timestamp.ms(at)])
         }
     }
 
     /// The number of failed logins for `username` at or after `since`.
     public func loginFailureCount(username: String, since: Date) throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM login_failures WHERE username = ? AND at >= ?",
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM login_failures WHERE username = ? AND at >= ?"),
                              arguments: [username, Timestamp.ms(since)]) ?? 0
         }
     }
@@ -23,7 +22,7 @@ extension AppDatabase {
     /// Forgets the failures of `username` (after a successful login).
     public func clearLoginFailures(username: String) throws {
         try write { db in
-            try db.execute(sql: "DELETE FROM login_failures WHERE username = ?", arguments: [username])
+            try db.cachedStatement(sql: "DELETE FROM login_failures WHERE username = ?").execute(arguments: [username])
         }
     }
 
@@ -31,7 +30,7 @@ extension AppDatabase {
     @discardableResult
     public func pruneLoginFailures(before: Date) throws -> Int {
         try write { db in
-            try db.execute(sql: "DELETE FROM login_failures WHERE at < ?", arguments: [Timestamp.ms(before)])
+            try db.cachedStatement(sql: "DELETE FROM login_failures WHERE at < ?").execute(arguments: [Timestamp.ms(before)])
             return db.changesCount
         }
     }

@@ -40,8 +40,7 @@ extension AppDatabase {
             set("updated_at", Timestamp.ms(Date()))
             arguments += [id]
             do {
-                try db.execute(sql: "UPDATE llm_models SET \(sets.joined(separator: ", ")) WHERE id = ?",
-                               arguments: arguments)
+                try db.cachedStatement(sql: "UPDATE llm_models SET \(sets.joined(separator: ", ")) WHERE id = ?").execute(arguments: arguments)
             } catch where StorageError.isUniqueViolation(error) {
                 throw DomainError(.modelExists, "A model with this provider and model name already exists")
             }
@@ -55,7 +54,7 @@ extension AppDatabase {
     /// Deletes a model. Its conversations and usage rows stay. Unknown id → `DomainError(.modelNotFound)`.
     public func deleteModel(id: String) throws {
         try write { db in
-            try db.execute(sql: "DELETE FROM llm_models WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM llm_models WHERE id = ?").execute(arguments: [id])
             if db.changesCount == 0 { throw DomainError(.modelNotFound, "Model not found") }
         }
     }
@@ -71,11 +70,11 @@ extension AppDatabase {
         try read { db in
             let row: Row?
             if let provider {
-                row = try Row.fetchOne(db, sql: "SELECT * FROM llm_models WHERE provider = ? AND model_name = ?",
+                row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_models WHERE provider = ? AND model_name = ?"),
                                        arguments: [provider.rawValue, name])
             } else {
                 row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM llm_models WHERE model_name = ? ORDER BY is_active DESC, provider LIMIT 1",
+                    db.cachedStatement(sql: "SELECT * FROM llm_models WHERE model_name = ? ORDER BY is_active DESC, provider LIMIT 1"),
                     arguments: [name])
             }
             return try row.map(ModelRecord.init(row:))
@@ -91,7 +90,7 @@ extension AppDatabase {
             if let activeOnly { conditions.append("is_active = ?"); arguments += [activeOnly] }
             if let provider { conditions.append("provider = ?"); arguments += [provider.rawValue] }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(db, sql: "SELECT * FROM llm_models \(whereClause) ORDER BY provider, model_name",
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM llm_models \(whereClause) ORDER BY provider, model_name"),
                                     arguments: arguments).map(ModelRecord.init(row:))
         }
     }
@@ -107,7 +106,7 @@ extension AppDatabase {
             var inserted = 0, updated = 0
             for m in models {
                 guard let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM llm_models WHERE provider = ? AND model_name = ?",
+                    db.cachedStatement(sql: "SELECT * FROM llm_models WHERE provider = ? AND model_name = ?"),
                     arguments: [m.provider.rawValue, m.modelName])
                 else {
                     _ = try insertModel(db, m, now: now)
@@ -127,15 +126,13 @@ extension AppDatabase {
                     new.checkedOn = m.checkedOn
                 }
                 guard new != old else { continue }
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         UPDATE llm_models SET display_name = ?, context_window = ?, max_output_tokens = ?,
                             supports_streaming = ?, supports_tools = ?, input_price_pico = ?, output_price_pico = ?,
                             cached_input_price_pico = ?, cache_write_price_pico = ?, source = ?, checked_on = ?,
                             updated_at = ?
                         WHERE id = ?
-                        """,
-                    arguments: StatementArguments(
+                        """).execute(arguments: StatementArguments(
                         [new.displayName, new.contextWindow, new.maxOutputTokens, new.supportsStreaming,
                          new.supportsTools] as [(any DatabaseValueConvertible)?]
                         + new.prices.columnValues as [(any DatabaseValueConvertible)?]
@@ -148,7 +145,7 @@ extension AppDatabase {
 
     /// The number of models in the catalogue (active or not).
     public func modelCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM llm_models") ?? 0 }
+        try read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM llm_models")) ?? 0 }
     }
 
     // MARK: - Helpers
@@ -156,14 +153,12 @@ extension AppDatabase {
     private func insertModel(_ db: Database, _ m: NewModel, now: Int64) throws -> String {
         let id = newId()
         do {
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO llm_models (id, provider, model_name, display_name, input_price_pico, output_price_pico,
                         cached_input_price_pico, cache_write_price_pico, context_window, max_output_tokens,
                         supports_streaming, supports_tools, is_active, source, checked_on, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: StatementArguments(
+                    """).execute(arguments: StatementArguments(
                     [id, m.provider.rawValue, m.modelName, m.displayName] as [(any DatabaseValueConvertible)?]
                     + m.prices.columnValues as [(any DatabaseValueConvertible)?]
                     + [m.contextWindow, m.maxOutputTokens, m.supportsStreaming, m.supportsTools, m.isActive,
@@ -175,6 +170,6 @@ extension AppDatabase {
     }
 
     private func fetchModel(_ db: Database, id: String) throws -> ModelRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM llm_models WHERE id = ?", arguments: [id]).map(ModelRecord.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_models WHERE id = ?"), arguments: [id]).map(ModelRecord.init(row:))
     }
 }

@@ -15,12 +15,12 @@ extension AppDatabase {
             // One grouped scan of the covering index per breakdown: fewer, coarser groups are
             // much faster than one fine-grained scan rolled up in Swift.
             func grouped(_ key: String) throws -> [(key: Row, totals: UsageTotals)] {
-                try Row.fetchAll(db, sql: """
+                try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_input_tokens),
                         SUM(cache_creation_input_tokens), SUM(reasoning_tokens), COALESCE(SUM(total_cost_pico), 0),
                         COUNT(total_cost_pico), \(key)
                     FROM llm_usage_log WHERE \(filter) GROUP BY 9
-                    """, arguments: arguments
+                    """), arguments: arguments
                 ).map { row in
                     (row, UsageTotals(requests: row[0], inputTokens: row[1], outputTokens: row[2],
                                       cacheReadInputTokens: row[3], cacheCreationInputTokens: row[4],
@@ -44,7 +44,7 @@ extension AppDatabase {
             if userId == nil {
                 users = try grouped("user_id").map { entry in
                     let id: String = entry.key[8]
-                    let email = try String.fetchOne(db, sql: "SELECT email FROM users WHERE id = ?", arguments: [id])
+                    let email = try String.fetchOne(db.cachedStatement(sql: "SELECT email FROM users WHERE id = ?"), arguments: [id])
                     return UserUsage(userId: id, email: email, totals: entry.totals)
                 }.sorted { ($0.email ?? "", $0.userId) < ($1.email ?? "", $1.userId) }
             }
@@ -66,13 +66,13 @@ extension AppDatabase {
     func monthSpend(_ db: Database, userId: String, now: Date) throws -> (spent: Money, reserved: Money) {
         let (start, end) = Timestamp.monthBounds(now)
         let spent = try Int64.fetchOne(
-            db, sql: """
+            db.cachedStatement(sql: """
                 SELECT COALESCE(SUM(total_cost_pico), 0) FROM llm_usage_log
                 WHERE user_id = ? AND created_at >= ? AND created_at < ?
-                """,
+                """),
             arguments: [userId, start, end]) ?? 0
         let reserved = try Int64.fetchOne(
-            db, sql: "SELECT COALESCE(SUM(reserved_pico), 0) FROM llm_usage_log WHERE user_id = ? AND status = 'pending'",
+            db.cachedStatement(sql: "SELECT COALESCE(SUM(reserved_pico), 0) FROM llm_usage_log WHERE user_id = ? AND status = 'pending'"),
             arguments: [userId]) ?? 0
         return (Money(picodollars: spent), Money(picodollars: reserved))
     }

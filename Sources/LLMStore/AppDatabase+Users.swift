@@ -13,13 +13,11 @@ extension AppDatabase {
                               createdAt: Timestamp.date(ms), updatedAt: Timestamp.date(ms))
         try write { db in
             do {
-                try db.execute(
-                    sql: """
+                try db.cachedStatement(sql: """
                         INSERT INTO users (id, email, full_name, password_hash, is_active, is_superuser,
                                            monthly_budget_pico, created_at, updated_at)
                         VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
-                        """,
-                    arguments: [user.id, email, fullName, passwordHash, isActive, isSuperuser, ms, ms])
+                        """).execute(arguments: [user.id, email, fullName, passwordHash, isActive, isSuperuser, ms, ms])
             } catch where StorageError.isUniqueViolation(error) {
                 throw DomainError(.emailExists, "A user with this email already exists")
             }
@@ -30,14 +28,14 @@ extension AppDatabase {
     /// The user with this id, or nil.
     public func user(id: String) throws -> UserRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(UserRecord.init(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(UserRecord.init(row:))
         }
     }
 
     /// The user with this email (compared case-insensitively), or nil.
     public func user(email: String) throws -> UserRecord? {
         try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE email = ?", arguments: [email])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE email = ?"), arguments: [email])
                 .map(UserRecord.init(row:))
         }
     }
@@ -46,10 +44,10 @@ extension AppDatabase {
     public func listUsers(skip: Int, limit: Int) throws -> (users: [UserRecord], total: Int) {
         try read { db in
             let users = try Row.fetchAll(
-                db, sql: "SELECT * FROM users ORDER BY created_at, id LIMIT ? OFFSET ?",
+                db.cachedStatement(sql: "SELECT * FROM users ORDER BY created_at, id LIMIT ? OFFSET ?"),
                 arguments: [max(0, limit), max(0, skip)]
             ).map(UserRecord.init(row:))
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0
+            let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM users")) ?? 0
             return (users, total)
         }
     }
@@ -69,9 +67,9 @@ extension AppDatabase {
             sets.append("updated_at = ?")
             arguments += [Timestamp.ms(Date())]
             arguments += [id]
-            try db.execute(sql: "UPDATE users SET \(sets.joined(separator: ", ")) WHERE id = ?", arguments: arguments)
+            try db.cachedStatement(sql: "UPDATE users SET \(sets.joined(separator: ", ")) WHERE id = ?").execute(arguments: arguments)
             guard db.changesCount > 0,
-                  let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id])
+                  let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id])
             else { throw DomainError(.userNotFound, "User not found") }
             return UserRecord(row: row)
         }
@@ -85,13 +83,11 @@ extension AppDatabase {
         let hash = try passwordHash()
         let ms = Timestamp.ms(Date())
         return try write { db in
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO users (id, email, full_name, password_hash, is_active, is_superuser,
                                                  monthly_budget_pico, created_at, updated_at)
                     VALUES (?, ?, NULL, ?, 1, 1, NULL, ?, ?)
-                    """,
-                arguments: [newId(), email, hash, ms, ms])
+                    """).execute(arguments: [newId(), email, hash, ms, ms])
             return db.changesCount > 0
         }
     }

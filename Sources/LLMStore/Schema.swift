@@ -75,6 +75,8 @@ extension AppDatabase {
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL
         ) STRICT;
+        -- Chat requests name a model without its provider.
+        CREATE INDEX llm_models_name ON llm_models(model_name);
         CREATE INDEX conversations_user_updated ON conversations(user_id, updated_at);
 
         CREATE TABLE llm_messages (

@@ -23,7 +23,7 @@ import Testing
             let indexes = try String.fetchAll(conn, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name
                 """)
-            #expect(indexes == ["conversations_user_updated", "llm_usage_log_created", "llm_usage_log_pending",
+            #expect(indexes == ["conversations_user_updated", "llm_models_name", "llm_usage_log_created", "llm_usage_log_pending",
                                 "llm_usage_log_user_created", "login_failures_username_at"])
             #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1"])
         }

@@ -324,8 +324,8 @@ enum ChatJSON {
     }
 
     static func cost(_ c: Cost) -> JSONValue {
-        ["input_cost": .optional(c.inputCost?.usd), "output_cost": .optional(c.outputCost?.usd),
-         "total_cost": .optional(c.totalCost?.usd), "currency": "USD", "priced": .bool(c.priced)]
+        ["input_cost": .money(c.inputCost), "output_cost": .money(c.outputCost),
+         "total_cost": .money(c.totalCost), "currency": "USD", "priced": .bool(c.priced)]
     }
 
     static func toolCalls(_ calls: [ToolCall]) -> JSONValue {

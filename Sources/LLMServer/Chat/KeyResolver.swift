@@ -28,15 +28,29 @@ struct KeyResolver {
     static func systemAD(_ p: Provider) -> String { "system:\(p.rawValue)" }
 
     /// The key a chat request for `provider` would use now, and its source.
+    /// Reads and decrypts only what this request needs.
     func resolve(userID: String, provider: Provider) throws -> (key: SecretKey, source: Source) {
-        let state = try states(userID: userID)[provider]!
-        if let k = state.userKey { return (k, .user) }
-        if state.hasUserKey, let err = state.userKeyError {
-            throw DomainError(.crypto, err)
+        let stored = try services.db.keys(userId: userID, provider: provider)
+        if let user = stored.user {
+            do {
+                return (try services.cipher.open(ciphertext: user.ciphertext, nonce: user.nonce,
+                                                 associatedData: Self.userAD(userID, provider)), .user)
+            } catch {
+                throw DomainError(.crypto, Self.undecryptable(provider))
+            }
         }
-        if let k = state.systemKey { return (k, .system) }
+        if let system = stored.system,
+           let k = try? services.cipher.open(ciphertext: system.ciphertext, nonce: system.nonce,
+                                             associatedData: Self.systemAD(provider)) {
+            return (k, .system)
+        }
+        if let k = services.config.systemKeys[provider] { return (k, .system) }
         throw DomainError(.missingAPIKey, "No API key for \(provider.rawValue): add yours with users/me/apiKey/update",
                           extra: ["provider": provider.rawValue])
+    }
+
+    static func undecryptable(_ p: Provider) -> String {
+        "Your stored \(p.rawValue) key cannot be decrypted (wrong LLMRPC_ENCRYPTION_KEY or corrupted data): set it again with users/me/apiKey/update"
     }
 
     /// Decrypted key state for every provider.
@@ -51,7 +65,7 @@ struct KeyResolver {
                     s.userKey = try services.cipher.open(ciphertext: stored.ciphertext, nonce: stored.nonce,
                                                          associatedData: Self.userAD(uid, p))
                 } catch {
-                    s.userKeyError = "Your stored \(p.rawValue) key cannot be decrypted (wrong LLMRPC_ENCRYPTION_KEY or corrupted data): set it again with users/me/apiKey/update"
+                    s.userKeyError = Self.undecryptable(p)
                 }
             }
             if let stored = sysKeys[p] {

@@ -9,7 +9,7 @@ public struct MethodContext: Sendable {
     public let services: Services
     public let session: Session
     public let rpc: RPCContext
-    /// The caller, freshly loaded (a deactivation applies at once). nil for `.anyone` methods without a session.
+    /// The caller, freshly loaded (a deactivation applies at once); nil for `.anyone` methods.
     public let user: UserRecord?
 
     /// The caller; only valid in methods whose access is `.user` or `.superuser`.

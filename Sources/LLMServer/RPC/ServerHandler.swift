@@ -36,8 +36,6 @@ public final class ServerHandler: RPCHandler, @unchecked Sendable {
             if method.access == .superuser, user?.isSuperuser != true {
                 throw DomainError(.forbidden, "This method needs a superuser")
             }
-        } else if let id = session.userID {
-            user = try? services.db.user(id: id)
         }
         let ctx = MethodContext(services: services, session: session, rpc: context, user: user)
         return try await method.run(request.params, ctx)

@@ -21,17 +21,17 @@ enum UserJSON {
             "id": .string(u.id), "email": .string(u.email), "full_name": .optional(u.fullName),
             "is_active": .bool(u.isActive), "is_superuser": .bool(u.isSuperuser),
             "created_at": .string(Timestamps.rfc3339(u.createdAt)),
-            "monthly_budget_usd": .optional(u.monthlyBudget?.usd),
+            "monthly_budget_usd": .money(u.monthlyBudget),
         ]
     }
 
     static func me(_ u: UserRecord, db: AppDatabase) throws -> JSONValue {
         var o = basic(u)
         let (spent, reserved) = try db.monthSpend(userId: u.id, now: Date())
-        o["spent_this_month_usd"] = .decimal(spent.usd)
-        o["reserved_usd"] = .decimal(reserved.usd)
+        o["spent_this_month_usd"] = .money(spent)
+        o["reserved_usd"] = .money(reserved)
         if let b = u.monthlyBudget {
-            o["remaining_budget_usd"] = .decimal((b - spent - reserved).usd)
+            o["remaining_budget_usd"] = .money(b - spent - reserved)
         }
         return .object(o)
     }

@@ -54,7 +54,7 @@ public enum UsageJSON {
             "total_cache_read_input_tokens": .int(r.totals.cacheReadInputTokens),
             "total_cache_creation_input_tokens": .int(r.totals.cacheCreationInputTokens),
             "total_reasoning_tokens": .int(r.totals.reasoningTokens),
-            "total_cost": .decimal(r.totals.totalCost.usd),
+            "total_cost": .money(r.totals.totalCost),
             "unpriced_requests": .int(r.totals.requests - r.totals.pricedRequests),
             "by_status": .object(JSONObject(UsageStatus.allCases.map { ($0.rawValue, .int(r.byStatus[$0] ?? 0)) })),
             "by_model": .array(r.byModel.map { m in
@@ -85,6 +85,6 @@ public enum UsageJSON {
         o["output_tokens"] = .int(t.outputTokens)
         o["cache_read_input_tokens"] = .int(t.cacheReadInputTokens)
         o["cache_creation_input_tokens"] = .int(t.cacheCreationInputTokens)
-        o["total_cost"] = .decimal(t.totalCost.usd)
+        o["total_cost"] = .money(t.totalCost)
     }
 }

@@ -40,7 +40,7 @@ struct GetConversationMethod: RPCMethod {
             var mo: JSONObject = [
                 "id": .string(m.id), "role": .string(m.role.rawValue), "content": .string(m.content),
                 "input_tokens": .optional(m.inputTokens), "output_tokens": .optional(m.outputTokens),
-                "cost": .optional(m.cost?.usd), "created_at": .string(Timestamps.rfc3339(m.createdAt)),
+                "cost": .money(m.cost), "created_at": .string(Timestamps.rfc3339(m.createdAt)),
             ]
             if let tc = m.toolCallsJSON, let v = try? JSONParser.parse(tc) { mo["tool_calls"] = v }
             if let tid = m.toolCallId { mo["tool_call_id"] = .string(tid) }
