@@ -115,7 +115,7 @@ struct CLITests {
     func interruptCancels() async throws {
         let h = try await ChatHarness.start()
         h.fake.enqueue(.slowStream(chunks: ["first line\n", "second line\n", "third line\n", "fourth line\n", "fifth line\n"],
-                                   usage: FakeUsage(input: 11, output: 40), chunkDelayMs: 300), for: .openai)
+                                   usage: FakeUsage(input: 11, output: 40), chunkDelayMs: 2000), for: .openai)
         let chat = try ServerProcess(args: ["chat", "--model", "gpt-test", "Tell me a story"], env: Self.env(h),
                                      dataDir: h.server.dataDir, stdio: true)
         _ = try await chat.rpc.waitFor { _ in true }  // the first streamed line reached the terminal

@@ -53,10 +53,10 @@ struct PythonExampleTests {
     func liveOutput() async throws {
         let setup = try await ExampleSetup.start()
         setup.fake.enqueue(.slowStream(chunks: ["Hello", " there", "!"], usage: FakeUsage(input: 11, output: 6),
-                                       chunkDelayMs: 1500), for: .openai)
+                                       chunkDelayMs: 5000), for: .openai)
         let (server, socket) = try await setup.socketServer()
         let demo = try ExampleProcess("python3", [Self.demo, "--socket", socket], env: setup.env)
-        // The first delta is on stdout while the next one is still 1.5 s away upstream.
+        // The first delta is on stdout while the next one is still 5 s away upstream (a margin for a loaded machine).
         await demo.stdout.waitFor(text: "Hello")
         #expect(demo.stdout.text.hasSuffix("Hello"))
         #expect(!demo.stdout.text.contains("there"))
@@ -74,7 +74,7 @@ struct PythonExampleTests {
     func cancelAfterOneChunk() async throws {
         let setup = try await ExampleSetup.start()
         setup.fake.enqueue(.slowStream(chunks: ["Hello", " there", "!"], usage: FakeUsage(input: 11, output: 6),
-                                       chunkDelayMs: 1000), for: .openai)
+                                       chunkDelayMs: 3000), for: .openai)
         let (server, socket) = try await setup.socketServer()
         let run = try await ExampleProcess.run("python3", [Self.demo, "--socket", socket, "--cancel-after", "1"],
                                                env: setup.env)

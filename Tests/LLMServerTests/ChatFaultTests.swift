@@ -110,7 +110,7 @@ struct ChatFaultTests {
     func concurrency() async throws {
         let h = try await ChatHarness.start()
         h.fake.enqueue(.slowStream(chunks: ["a", "b", "c"], usage: FakeUsage(input: 11, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                   chunkDelayMs: 200), for: .anthropic)
+                                   chunkDelayMs: 1500), for: .anthropic)
         let id = JSONValue.string("slow")
         h.admin.send(["jsonrpc": "2.0", "id": id, "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
         _ = try await h.admin.waitFor { $0["params"]?["request_id"] == id }

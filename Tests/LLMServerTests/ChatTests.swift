@@ -116,7 +116,7 @@ struct ChatTests {
         let h = try await ChatHarness.start()
         h.fake.enqueue(.slowStream(chunks: ["one", " two", " three", " four", " five"],
                                    usage: FakeUsage(input: 11, output: 40, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                   chunkDelayMs: 300), for: .anthropic)
+                                   chunkDelayMs: 2000), for: .anthropic)
         let id = JSONValue.string("to-cancel")
         h.admin.send(["jsonrpc": "2.0", "id": id, "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
         _ = try await h.admin.waitFor { $0["params"]?["request_id"] == id }
@@ -159,7 +159,7 @@ struct ChatTests {
     func eofCancelsStreams() async throws {
         let h = try await ChatHarness.start()
         h.fake.enqueue(.slowStream(chunks: ["a", "b", "c", "d"], usage: FakeUsage(input: 11, output: 9, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                   chunkDelayMs: 500), for: .anthropic)
+                                   chunkDelayMs: 2000), for: .anthropic)
         let id = JSONValue.string("eof")
         h.admin.send(["jsonrpc": "2.0", "id": id, "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
         _ = try await h.admin.waitFor { $0["params"]?["request_id"] == id }

@@ -105,7 +105,7 @@ struct FaultTests {
     func sigterm() async throws {
         let h = try await ChatHarness.start()
         h.fake.enqueue(.slowStream(chunks: ["a", "b", "c"], usage: FakeUsage(input: 11, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                   chunkDelayMs: 1000), for: .anthropic)
+                                   chunkDelayMs: 3000), for: .anthropic)
         h.admin.send(["jsonrpc": "2.0", "id": "s", "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
         _ = try await h.admin.waitFor { $0["params"]?["request_id"] == "s" }
         h.server.terminate()
@@ -156,7 +156,7 @@ struct FaultTests {
 
         let s = try await ChatHarness.start(env: ["LLMRPC_MAX_STREAMS_PER_USER": "1"])
         s.fake.enqueue(.slowStream(chunks: ["a", "b"], usage: FakeUsage(input: 1, output: 1, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                   chunkDelayMs: 500), for: .anthropic)
+                                   chunkDelayMs: 2000), for: .anthropic)
         s.admin.send(["jsonrpc": "2.0", "id": "one", "method": "llm/chat/completions/stream", "params": s.chatParams("claude-test")])
         _ = try await s.admin.waitFor { $0["params"]?["request_id"] == "one" }
         let second = try await s.admin.call("llm/chat/completions/stream", s.chatParams("claude-test"))

@@ -157,7 +157,7 @@ struct UsageTests {
         #expect(before["spent_this_month_usd"]?.decimal == 0)
         for _ in 0..<3 {
             h.fake.enqueue(.slowStream(chunks: ["a", "b"], usage: FakeUsage(input: 11, output: 6, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                       chunkDelayMs: 300), for: .anthropic)
+                                       chunkDelayMs: 1000), for: .anthropic)
         }
         let ids: [JSONValue] = ["b1", "b2", "b3"]
         for id in ids {

@@ -105,10 +105,13 @@ public final class ServerProcess: @unchecked Sendable {
     public func terminate() { if process.isRunning { process.terminate() } }
     public func kill9() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
 
-    /// The exit status, once the process has ended.
+    /// The exit status, once the process has ended and everything it wrote has been read.
     public func waitForExit() async -> Int32 {
-        for await code in exitStream { return code }
-        return process.terminationStatus
+        var status: Int32? = nil
+        for await code in exitStream { status = code; break }
+        if let client { await client.waitForEOF() }
+        await logs.waitForEOF()
+        return status ?? process.terminationStatus
     }
 
     public var stderrText: String { logs.lines.joined(separator: "\n") }
