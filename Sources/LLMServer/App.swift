@@ -59,6 +59,7 @@ public enum App {
                 logger.info("created the first superuser", metadata: ["email": "\(email)"])
             }
         }
+        try db.pruneLoginFailures(before: Date().addingTimeInterval(-86_400))
         let interrupted = try db.markInterruptedUsage(isAlive: { pid in kill(pid, 0) == 0 || errno != ESRCH })
         if interrupted > 0 { logger.notice("marked interrupted requests", metadata: ["count": "\(interrupted)"]) }
 

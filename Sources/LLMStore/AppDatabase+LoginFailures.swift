@@ -34,4 +34,12 @@ extension AppDatabase {
             return db.changesCount
         }
     }
+
+    /// The times of `username`'s failed logins at or after `since` (oldest first).
+    public func loginFailureTimes(username: String, since: Date) throws -> [Date] {
+        try read { db in
+            try Int64.fetchAll(db.cachedStatement(sql: "SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at"),
+                               arguments: [username, Timestamp.ms(since)]).map(Timestamp.date)
+        }
+    }
 }
