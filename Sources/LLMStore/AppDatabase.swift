@@ -61,6 +61,13 @@ public final class AppDatabase: Sendable {
         // Readers keep GRDB's own 10 s timeout (they only wait in rare WAL cases, such as
         // another process recovering the WAL after a crash).
         config.label = "llmrpc"
+        // In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the process
+        // (kill -9) loses nothing and the file is never corrupted; only a power cut may lose the
+        // last moments. Every chat request commits twice (pending row, then settlement), and a
+        // full fsync per commit was most of the cost of usage logging.
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         return config
     }
 

@@ -1,3 +1,4 @@
+import FakeProvider
 import Foundation
 import LLMJSON
 import LLMTestSupport
@@ -75,6 +76,33 @@ struct SocketTests {
         #expect(try await c2.result("server/health")["status"] == "ok")
         t.terminate()
         _ = await t.waitForExit()
+    }
+
+    @Test("a client that disconnects mid-stream: the upstream request is cancelled and its usage recorded")
+    func disconnectMidStream() async throws {
+        let h = try await ChatHarness.start()
+        let sock = h.server.dataDir + "/run/s.sock"
+        let env = ["ANTHROPIC_BASE_URL": h.fake.anthropicBaseURL, "LLMRPC_RATE_LIMIT_RPM": "0"]
+        let s = try ServerProcess(args: ["serve", "--socket", sock], env: env, dataDir: h.server.dataDir, stdio: false)
+        try await s.waitForLog("listening")
+        h.fake.enqueue(.slowStream(chunks: ["one", " two", " three", " four"],
+                                   usage: FakeUsage(input: 11, output: 9, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                                   chunkDelayMs: 2000), for: .anthropic)
+        let c = try UnixSocket.connect(path: sock)
+        try await c.login(ServerProcess.adminEmail, ServerProcess.adminPassword)
+        c.send(["jsonrpc": "2.0", "id": "gone", "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
+        _ = try await c.waitFor { $0["params"]?["request_id"] == "gone" }
+        close(c.readFD)
+        await h.fake.waitForClientDisconnect(requestIndex: h.fake.requests.count - 1)
+        // The server logs each settled chat; another session then sees it recorded.
+        try await s.waitForLog("status=cancelled")
+        let recorded = try await h.admin.result("billing/usage/myUsage", ["days": 1])
+        #expect(recorded["by_status"]?["cancelled"] == 1)
+        #expect(recorded["total_requests"] == 1)
+        #expect(recorded["total_input_tokens"] == 11)
+        s.terminate()
+        _ = await s.waitForExit()
+        await h.shutdown()
     }
 
     @Test("bad input on a socket gets the same answers as on stdio")

@@ -297,6 +297,11 @@ struct ChatService {
             assistant: ChatMessage(role: .assistant, content: o.text, toolCalls: calls),
             status: status, upstreamStatus: o.upstreamStatus, usage: usage, usageEstimated: estimated,
             cost: cost.stored, latencyMs: Self.ms(since: started))) }
+        services.logger.info("chat", metadata: [
+            "status": "\(status.rawValue)", "provider": "\(model.provider.rawValue)", "model": "\(model.modelName)",
+            "input_tokens": "\(usage.inputTokens)", "output_tokens": "\(usage.outputTokens)",
+            "latency_ms": "\(Self.ms(since: started))", "key_source": "\(keySource.rawValue)",
+        ])
         return [
             "id": .optional(ids?.assistantMessageId), "conversation_id": .optional(ids?.conversationId),
             "model_id": .string(model.id), "model": .string(model.modelName), "provider": .string(model.provider.rawValue),
