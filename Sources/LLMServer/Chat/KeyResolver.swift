@@ -115,6 +115,17 @@ enum KeyValidation {
         return changes
     }
 
+    /// Seals each key of a PATCH for storage; a removal stays a removal (nil).
+    static func seal(_ changes: [Provider: SecretKey?], services: Services,
+                     associatedData: (Provider) -> String) -> [Provider: (ciphertext: [UInt8], nonce: [UInt8])?] {
+        var sealed: [Provider: (ciphertext: [UInt8], nonce: [UInt8])?] = [:]
+        for (p, key) in changes {
+            // updateValue: assigning nil through the subscript would drop the removal.
+            sealed.updateValue(key.map { services.cipher.seal($0, associatedData: associatedData(p)) }, forKey: p)
+        }
+        return sealed
+    }
+
     static func provider(_ p: JSONRPC.Params) throws -> Provider? {
         guard let s = try p.optionalString("provider") else { return nil }
         guard let prov = Provider(rawValue: s) else {

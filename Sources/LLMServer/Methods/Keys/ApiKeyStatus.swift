@@ -42,11 +42,7 @@ struct ApiKeyUpdateMethod: RPCMethod {
 
     static func handle(_ params: Params, _ ctx: MethodContext) async throws -> JSONValue {
         let uid = ctx.caller.id
-        var sealed: [Provider: (ciphertext: [UInt8], nonce: [UInt8])?] = [:]
-        for (p, key) in params.changes {
-            // updateValue: assigning nil through the subscript would drop the removal.
-            sealed.updateValue(key.map { ctx.services.cipher.seal($0, associatedData: KeyResolver.userAD(uid, p)) }, forKey: p)
-        }
+        let sealed = KeyValidation.seal(params.changes, services: ctx.services) { KeyResolver.userAD(uid, $0) }
         try ctx.db.updateUserKeys(userId: uid, changes: sealed, masterKeyId: ctx.services.masterKeyID)
         ctx.services.logger.info("user keys updated", metadata: [
             "user_id": "\(uid)", "providers": "\(params.changes.keys.map(\.rawValue).sorted().joined(separator: ","))",

@@ -39,10 +39,7 @@ struct SystemKeysUpdateMethod: RPCMethod {
     }
 
     static func handle(_ params: Params, _ ctx: MethodContext) async throws -> JSONValue {
-        var sealed: [Provider: (ciphertext: [UInt8], nonce: [UInt8])?] = [:]
-        for (p, key) in params.changes {
-            sealed.updateValue(key.map { ctx.services.cipher.seal($0, associatedData: KeyResolver.systemAD(p)) }, forKey: p)
-        }
+        let sealed = KeyValidation.seal(params.changes, services: ctx.services, associatedData: KeyResolver.systemAD)
         try ctx.db.updateSystemKeys(changes: sealed, masterKeyId: ctx.services.masterKeyID)
         ctx.services.logger.info("system keys updated", metadata: ["by": "\(ctx.caller.id)"])
         return try SystemKeysListMethod.list(ctx)
