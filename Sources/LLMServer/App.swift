@@ -65,7 +65,8 @@ public enum App {
 
         let tokens = await TokenService(secret: secret, lifetimeMinutes: config.accessTokenExpireMinutes)
         let http = HTTPClient(configuration: HTTPClientConfiguration(
-            connectTimeout: 10, idleTimeout: TimeInterval(config.upstreamTimeoutSeconds)))
+            connectTimeout: 10, idleTimeout: TimeInterval(config.upstreamTimeoutSeconds),
+            totalTimeout: TimeInterval(config.upstreamMaxSeconds)))
         return Services(config: config, logger: logger, db: db, tokens: tokens, cipher: KeyCipher(master: master),
                         masterKeyID: master.id, http: http)
     }

@@ -106,6 +106,24 @@ struct ChatFaultTests {
         #expect(r["error"]?["data"]?["retryable"] == true)
     }
 
+    @Test("a provider that trickles bytes forever (slow-loris) is cut at the total deadline, billed for what came")
+    func slowLoris() async throws {
+        let h = try await ChatHarness.start(env: ["LLMRPC_UPSTREAM_MAX_S": "2", "LLMRPC_UPSTREAM_TIMEOUT_S": "60"])
+        h.fake.enqueue(.slowStream(chunks: Array(repeating: "drip ", count: 1000),
+                                   usage: FakeUsage(input: 11, output: 1000, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                                   chunkDelayMs: 200), for: .anthropic)
+        let id = JSONValue.string("loris")
+        let r = try await h.admin.call("llm/chat/completions/stream", h.chatParams("claude-test"), id: id)
+        #expect(r["error"]?["code"] == 504)
+        #expect(r["error"]?["data"]?["type"] == "upstream_timeout")
+        #expect(r["error"]?["data"]?["retryable"] == false)
+        #expect(r["error"]?["data"]?["usage"]?["input_tokens"] == 11)
+        #expect((r["error"]?["data"]?["usage"]?["output_tokens"]?.intValue ?? 0) >= 1)
+        #expect(!h.admin.notifications(requestID: id).isEmpty)
+        await h.fake.waitForClientDisconnect(requestIndex: 0)
+        await h.shutdown()
+    }
+
     @Test("the server keeps serving other requests while a stream runs")
     func concurrency() async throws {
         let h = try await ChatHarness.start()

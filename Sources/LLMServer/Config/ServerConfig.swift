@@ -20,6 +20,7 @@ public struct ServerConfig: Sendable {
     public var maxLineBytes: Int
     public var maxUnsentOutputBytes: Int
     public var upstreamTimeoutSeconds: Int
+    public var upstreamMaxSeconds: Int
     public var accessToken: String?
     public var usageLogging: Bool
     public var logLevel: Logger.Level
@@ -88,6 +89,9 @@ public struct ServerConfig: Sendable {
         maxLineBytes = try int("LLMRPC_MAX_LINE_BYTES", 16 * 1024 * 1024, min: 1024)
         maxUnsentOutputBytes = try int("LLMRPC_MAX_UNSENT_BYTES", 8 * 1024 * 1024, min: 1024)
         upstreamTimeoutSeconds = try int("LLMRPC_UPSTREAM_TIMEOUT_S", 120, min: 1)
+        // A provider that trickles a byte now and then never trips the idle timeout: every
+        // upstream request also has a total deadline.
+        upstreamMaxSeconds = try int("LLMRPC_UPSTREAM_MAX_S", 1800, min: 1)
         accessToken = nonEmpty("LLMRPC_ACCESS_TOKEN")
         usageLogging = (nonEmpty("LLMRPC_USAGE_LOGGING") ?? "on") != "off"
         if let l = nonEmpty("LLMRPC_LOG_LEVEL") {
