@@ -13,7 +13,8 @@ struct SocketTests {
     static func start(dataDir: String? = nil, path: String? = nil) async throws -> (ServerProcess, String) {
         let dir = dataDir ?? ServerProcess.makeDataDir()
         let sock = path ?? dir + "/run/llmrpc.sock"
-        let s = try ServerProcess(args: ["serve", "--socket", sock], dataDir: dir, stdio: false)
+        let s = try ServerProcess(args: ["serve", "--socket", sock], env: ["LLMRPC_MAX_LINE_BYTES": "16384"],
+                                  dataDir: dir, stdio: false)
         try await s.waitForLog("listening")
         return (s, sock)
     }
@@ -117,6 +118,18 @@ struct SocketTests {
         c.sendRaw("[{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"server/health\"},{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"nope\"}]\n")
         let batch = try await c.waitFor { $0.arrayValue?.count == 2 }
         #expect(batch.arrayValue?[1]["error"]?["code"] == -32601)
+        // An over-long line, invalid UTF-8, deep nesting and 100 garbage lines; then a valid request.
+        c.sendRaw(String(repeating: "y", count: 20_000) + "\n")
+        let long = try await c.waitFor { $0["error"]?["data"]?["type"] == "line_too_long" }
+        #expect(long["id"] == .null)
+        c.sendBytes(Array("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"x\",\"params\":{\"s\":\"".utf8) + [0xFF, 0xFE] + Array("\"}}\n".utf8))
+        _ = try await c.waitFor { $0["error"]?["message"]?.stringValue?.contains("UTF-8") == true }
+        c.sendRaw(String(repeating: "{\"a\":", count: 1000) + "1" + String(repeating: "}", count: 1000) + "\n")
+        _ = try await c.waitFor { $0["error"]?["message"]?.stringValue?.contains("nesting") == true }
+        c.sendRaw(String(repeating: "garbage }{ ][\n", count: 100))
+        let alive = try await c.call("server/health", nil, id: "after-garbage")
+        #expect(alive["result"]?["status"] == "ok")
+        #expect(c.messages.filter { $0["error"]?["code"] == -32700 }.count >= 102)
         s.terminate()
         _ = await s.waitForExit()
     }
