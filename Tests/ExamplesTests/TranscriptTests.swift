@@ -94,18 +94,13 @@ struct TranscriptTests {
         // The raw line carries the exact decimals.
         #expect(lines.contains { $0.contains("\"id\":3,") && $0.contains("\"total_cost\":0.00000525") })
 
-        // Requests after the login run concurrently, so the usage report sees the chat or not yet,
-        // exactly one of the two.
+        // A transcript from a file runs in order: the usage report sees the chat before it.
         let usage = try #require(r[4]?["result"])
         #expect(usage["days"] == 1)
-        if usage["total_requests"] == 1 {
-            #expect(usage["total_input_tokens"] == 11)
-            #expect(usage["total_output_tokens"] == 6)
-            #expect(usage["total_cost"]?.decimal == Decimal("0.00000525"))
-        } else {
-            #expect(usage["total_requests"] == 0)
-            #expect(usage["total_cost"]?.decimal == 0)
-        }
+        #expect(usage["total_requests"] == 1)
+        #expect(usage["total_input_tokens"] == 11)
+        #expect(usage["total_output_tokens"] == 6)
+        #expect(usage["total_cost"]?.decimal == Decimal("0.00000525"))
 
         // The request reached "OpenAI" with the system key.
         #expect(setup.chatRequests.count == 1)
