@@ -106,6 +106,43 @@ struct SocketTests {
         await h.shutdown()
     }
 
+    @Test("a client that stops reading: the server stays up for others, and the stream is ended and billed when it leaves")
+    func clientStopsReading() async throws {
+        let h = try await ChatHarness.start()
+        let sock = h.server.dataDir + "/run/r.sock"
+        let env = ["ANTHROPIC_BASE_URL": h.fake.anthropicBaseURL, "LLMRPC_RATE_LIMIT_RPM": "0",
+                   "LLMRPC_MAX_UNSENT_BYTES": "65536"]
+        let s = try ServerProcess(args: ["serve", "--socket", sock], env: env, dataDir: h.server.dataDir, stdio: false)
+        try await s.waitForLog("listening")
+        // About 12 MB of answer, far more than the socket and the 64 KiB output bound can hold.
+        h.fake.enqueue(.text(chunks: Array(repeating: String(repeating: "x", count: 4000), count: 3000),
+                             usage: FakeUsage(input: 11, output: 3000, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                             chunkDelayMs: 1), for: .anthropic)
+        let fd = try UnixSocket.connectRaw(path: sock)
+        let login = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"login/accessToken\",\"params\":{\"username\":\"\(ServerProcess.adminEmail)\",\"password\":\"\(ServerProcess.adminPassword)\"}}\n"
+        let chat = JSONWriter.string(["jsonrpc": "2.0", "id": 2, "method": "llm/chat/completions/stream",
+                                      "params": h.chatParams("claude-test")]) + "\n"
+        let bytes = Array((login + chat).utf8)
+        #expect(write(fd, bytes, bytes.count) == bytes.count)
+        await h.fake.waitForRequests(count: 1)
+        // The login's answer arrives; nothing more is read from here on.
+        var first = [UInt8](repeating: 0, count: 1)
+        #expect(read(fd, &first, 1) == 1)
+        // Another client is served meanwhile.
+        let other = try UnixSocket.connect(path: sock)
+        #expect(try await other.result("server/health")["status"] == "ok")
+        close(fd)
+        try await s.waitForLog("status=cancelled")
+        await h.fake.waitForClientDisconnect(requestIndex: 0)
+        let usage = try await h.admin.result("billing/usage/myUsage", ["days": 1])
+        #expect(usage["by_status"]?["cancelled"] == 1)
+        #expect(usage["total_requests"] == 1)
+        #expect((usage["total_input_tokens"]?.intValue ?? 0) > 0)
+        s.terminate()
+        _ = await s.waitForExit()
+        await h.shutdown()
+    }
+
     @Test("bad input on a socket gets the same answers as on stdio")
     func badInput() async throws {
         let (s, sock) = try await Self.start()

@@ -145,6 +145,12 @@ extension LineClient {
 /// A Unix-socket client connection.
 public enum UnixSocket {
     public static func connect(path: String) throws -> LineClient {
+        let fd = try connectRaw(path: path)
+        return LineClient(readFD: fd, writeFD: fd)
+    }
+
+    /// A connected socket that nobody reads (for clients that stop reading).
+    public static func connectRaw(path: String) throws -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var addr = sockaddr_un()
@@ -159,6 +165,6 @@ public enum UnixSocket {
             }
         }
         guard rc == 0 else { close(fd); throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        return LineClient(readFD: fd, writeFD: fd)
+        return fd
     }
 }
