@@ -125,9 +125,14 @@ struct SocketTests {
         let bytes = Array((login + chat).utf8)
         #expect(write(fd, bytes, bytes.count) == bytes.count)
         await h.fake.waitForRequests(count: 1)
-        // The login's answer arrives; nothing more is read from here on.
-        var first = [UInt8](repeating: 0, count: 1)
-        #expect(read(fd, &first, 1) == 1)
+        // Read until the stream's first chunk notification has arrived; nothing more is read after it.
+        var seen = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: seen, as: UTF8.self).contains("llm/chat/completions/chunk") {
+            let n = read(fd, &buf, buf.count)
+            if n <= 0 { break }
+            seen += buf[0..<n]
+        }
         // Another client is served meanwhile.
         let other = try UnixSocket.connect(path: sock)
         #expect(try await other.result("server/health")["status"] == "ok")
@@ -137,7 +142,9 @@ struct SocketTests {
         let usage = try await h.admin.result("billing/usage/myUsage", ["days": 1])
         #expect(usage["by_status"]?["cancelled"] == 1)
         #expect(usage["total_requests"] == 1)
-        #expect((usage["total_input_tokens"]?.intValue ?? 0) > 0)
+        #expect(usage["total_input_tokens"] == 11)
+        let output = usage["total_output_tokens"]?.intValue ?? 0
+        #expect(output > 0 && output < 3000)
         s.terminate()
         _ = await s.waitForExit()
         await h.shutdown()

@@ -130,6 +130,7 @@ struct ChatService {
             let response = try await services.http.send(HTTPRequest(url: upstream.url, method: upstream.method,
                                                                     headers: upstream.headers, body: upstream.body))
             outcome.upstreamStatus = response.status
+            services.logger.debug("upstream answered", metadata: ["status": "\(response.status)"])
             if !(200..<300).contains(response.status) {
                 let body = (try? await response.body.collect(maxBytes: 1024 * 1024)) ?? []
                 let perr = adapter.parseError(status: response.status, headers: response.headers, body: body, apiKey: key)
@@ -187,6 +188,7 @@ struct ChatService {
         }
         do {
             for try await chunk in body {
+                services.logger.trace("upstream bytes", metadata: ["count": "\(chunk.count)"])
                 try await forward(parser.feed(chunk), &outcome)
                 if Task.isCancelled { throw CancellationError() }
             }
