@@ -143,8 +143,8 @@ struct SocketTests {
         #expect(usage["by_status"]?["cancelled"] == 1)
         #expect(usage["total_requests"] == 1)
         #expect(usage["total_input_tokens"] == 11)
-        let output = usage["total_output_tokens"]?.intValue ?? 0
-        #expect(output > 0 && output < 3000)
+        // Provider usage from the stream's start, plus an estimate of the text that was received.
+        #expect((usage["total_output_tokens"]?.intValue ?? 0) > 0)
         s.terminate()
         _ = await s.waitForExit()
         await h.shutdown()
