@@ -40,11 +40,22 @@ struct OpenRPCTests {
         for m in listed where !documented.contains(m) {
             Issue.record("initialize: capabilities.methods lists \(m), which the document does not describe")
         }
+        for (name, method) in live.methods where method["x-notification"] != true && !listed.contains(name) {
+            Issue.record("initialize: capabilities.methods does not list \(name), which the document describes as a request")
+        }
+        for n in initialize?["capabilities"]?["cancellation"]?.arrayValue ?? [] {
+            if live.methods[n.stringValue ?? ""]?["x-notification"] != true {
+                Issue.record("initialize: capabilities.cancellation names \(n), not a documented notification")
+            }
+        }
         let discovered = try await live.check("rpc.discover")
         #expect(discovered == doc, "rpc.discover: the served document differs from schemas/openrpc.json")
         try await live.check("server/health")
 
-        // The caller's own account and keys (the admin's session).
+        // The caller's own account and keys (the admin's session). The example's user has a
+        // monthly budget (remaining_budget_usd is present only then): so does the admin here.
+        let adminID = try await h.admin.result("users/me")["id"]!
+        _ = try await h.admin.result("admin/users/update", ["id": adminID, "monthly_budget_usd": 20])
         try await live.check("users/me")
         try await live.check("users/me/apiKeyStatus")
         try await live.check("users/me/apiKey/update")
@@ -67,13 +78,15 @@ struct OpenRPCTests {
         try await live.check("admin/llmKeys/list")
         try await live.check("admin/llmKeys/update")
         try await live.check("admin/llmKeys/delete")
-        _ = try await h.admin.result("admin/users/create", ["email": "user@example.com", "password": "secret-password",
-                                                            "full_name": "Ada Lovelace"])
+        let exampleUser = try await h.admin.result("admin/users/create", [
+            "email": "user@example.com", "password": "secret-password", "full_name": "Ada Lovelace"])
+        _ = try await h.admin.result("admin/users/update", ["id": exampleUser["id"]!, "monthly_budget_usd": 20])
         try await live.check("admin/users/list")
         let created = try await live.check("admin/users/create")
         let userID = try #require(created?["id"], "admin/users/create gave no id")
         try await live.check("admin/users/update", overriding: ["id": userID])
-        let model = try await live.check("admin/llmModels/create")
+        // The example's claude-sonnet-4-5 is in the catalogue a fresh server seeds: use a new name.
+        let model = try await live.check("admin/llmModels/create", overriding: ["model_name": "claude-openrpc-example"])
         let modelID = try #require(model?["id"], "admin/llmModels/create gave no id")
         try await live.check("admin/llmModels/update", overriding: ["id": modelID])
         try await live.check("admin/llmModels/delete", overriding: ["id": modelID])
@@ -97,6 +110,75 @@ struct OpenRPCTests {
         }.keys.sorted()
         #expect(unchecked == [], "methods with examples this test does not exercise")
         await h.shutdown()
+    }
+
+    // MARK: - 3. The checks themselves
+
+    @Test("the structure rules catch broken documents")
+    func structureRulesCatchBreakage() throws {
+        let doc = try Self.document()
+        var root = try #require(doc.objectValue)
+        var methods = try #require(root["methods"]?.arrayValue)
+        var first = try #require(methods[0].objectValue)   // initialize
+        first["result"] = nil
+        first["paramStructure"] = "by-magic"
+        first["errors"] = [["$ref": "#/components/errors/NoSuchError"], ["code": 1.5, "message": "x"]]
+        first["examples"] = [["name": "e", "params": [["name": "undeclared", "value": 1]]]]
+        methods[0] = .object(first)
+        methods.append(methods[1])   // shutdown, twice
+        root["methods"] = .array(methods)
+        root["openrpc"] = "2.0"
+        let problems = OpenRPCStructure(document: .object(root)).problems()
+        #expect(problems == [
+            "openrpc: 2.0 is not 1.x.y",
+            "initialize: paramStructure \"by-magic\" is not by-name, by-position or either",
+            "initialize: result: missing (only x-notification entries may omit it)",
+            "initialize: errors[0]: $ref #/components/errors/NoSuchError does not resolve",
+            "initialize: errors[1]: code: missing or not an integer",
+            "initialize: examples[0]: params[0]: undeclared is not a declared param",
+            "initialize: examples[0]: result: missing",
+            "shutdown: the method name is not unique",
+            "#/methods/0/errors/0: $ref #/components/errors/NoSuchError does not resolve",
+        ])
+    }
+
+    @Test("the live comparison catches missing keys, wrong types and values outside the schema")
+    func liveComparisonCatchesDifferences() throws {
+        let doc = try Self.document()
+        let v = SchemaValidator(document: doc)
+        let health: JSONValue = ["$ref": "#/components/schemas/Health"]
+        #expect(v.errors(["status": "ok", "version": "1", "uptime_s": 3, "database": "ok"], health, at: "r") == [])
+        #expect(v.errors(["status": "bad", "version": 1, "uptime_s": 1.5, "database": "ok"], health, at: "r") == [
+            "r.status: \"bad\" is not one of [\"ok\",\"degraded\"]",
+            "r.version: expected string, got a number",
+            "r.uptime_s: expected integer, got a number",
+        ])
+        #expect(v.errors(["status": "ok"], health, at: "r") == [
+            "r: the required property version is missing", "r: the required property uptime_s is missing",
+            "r: the required property database is missing",
+        ])
+        let stop: JSONValue = ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"]], ["type": "null"]]]
+        #expect(v.errors(["a"], stop, at: "s") == [])
+        #expect(v.errors(1, stop, at: "s") == ["s: matches 0 of the oneOf branches, not exactly 1"])
+
+        let checker = LiveExampleChecker(document: doc, client: LineClient(readFD: -1, writeFD: -1))
+        let user: JSONValue = ["$ref": "#/components/schemas/User"]
+        let example: JSONValue = ["data": [["id": "u", "full_name": "Ada", "is_active": true, "monthly_budget_usd": 20]], "count": 1]
+        let list: JSONValue = ["type": "object", "properties": ["data": ["type": "array", "items": user]]]
+        // full_name and monthly_budget_usd may be null; is_active may not; extra fields are fine.
+        #expect(checker.structuralDifferences(
+            expected: example, live: ["data": [["id": "v", "full_name": .null, "is_active": true, "monthly_budget_usd": .null,
+                                                "extra": 1]], "count": 2],
+            schema: list, at: "result") == [])
+        #expect(checker.structuralDifferences(
+            expected: example, live: ["data": [["id": 7, "is_active": .null, "monthly_budget_usd": "20"]], "count": "1"],
+            schema: list, at: "result") == [
+            "result.data[0].id: the example has a string, the server a number",
+            "result.data[0].full_name: in the example, missing from the server's answer",
+            "result.data[0].is_active: the example has a boolean, the server null (the schema does not allow null)",
+            "result.data[0].monthly_budget_usd: the example has a number, the server a string",
+            "result.count: the example has a number, the server a string",
+        ])
     }
 }
 
