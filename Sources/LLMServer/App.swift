@@ -30,7 +30,7 @@ public enum App {
         if !dbDir.isEmpty {
             try FileManager.default.createDirectory(atPath: dbDir, withIntermediateDirectories: true)
         }
-        let db = try AppDatabase(path: config.databasePath)
+        let db = try AppDatabase(path: config.databasePath, maxSizeBytes: config.databaseMaxBytes)
         if let envMaster {
             master = envMaster
         } else {

@@ -17,13 +17,15 @@ public final class AppDatabase: Sendable {
     private let temporaryPath: String?
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public convenience init(path: String) throws {
-        try self.init(path: path, deleteOnDeinit: false)
+    /// `maxSizeBytes` caps the file (SQLite's `max_page_count`): past it, writes fail with the
+    /// same clear "full" error as a full disk, and reads go on.
+    public convenience init(path: String, maxSizeBytes: Int? = nil) throws {
+        try self.init(path: path, deleteOnDeinit: false, maxSizeBytes: maxSizeBytes)
     }
 
-    private init(path: String, deleteOnDeinit: Bool) throws {
+    private init(path: String, deleteOnDeinit: Bool, maxSizeBytes: Int? = nil) throws {
         do {
-            pool = try DatabasePool(path: path, configuration: AppDatabase.configuration())
+            pool = try DatabasePool(path: path, configuration: AppDatabase.configuration(maxSizeBytes: maxSizeBytes))
             try AppDatabase.migrator.migrate(pool)
         } catch {
             throw StorageError.map(error, path: path)
@@ -54,7 +56,7 @@ public final class AppDatabase: Sendable {
         _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
-    static func configuration() -> Configuration {
+    static func configuration(maxSizeBytes: Int? = nil) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(5)  // busy_timeout = 5000 ms
@@ -67,6 +69,10 @@ public final class AppDatabase: Sendable {
         // full fsync per commit was most of the cost of usage logging.
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            if let limit = maxSizeBytes {
+                let pageSize = try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA max_page_count = \(max(1, limit / pageSize))")
+            }
         }
         return config
     }

@@ -101,6 +101,26 @@ struct FaultTests {
         #expect(ok["email"] == "late@example.com")
     }
 
+    @Test("a full database: a clear error, the server stays up, reads go on")
+    func databaseFull() async throws {
+        let h = try await ChatHarness.start(env: ["LLMRPC_DATABASE_MAX_MB": "1"])
+        let big = String(repeating: "lorem ipsum ", count: 12_000)  // ~144 KB stored per request
+        var full: JSONValue? = nil
+        for _ in 0..<20 {
+            let r = try await h.admin.call("llm/chat/completions", h.chatParams("claude-test", big))
+            if r["error"] != nil { full = r; break }
+        }
+        let error = try #require(full)
+        #expect(error["error"]?["code"] == -32603)
+        #expect(error["error"]?["data"]?["type"] == "storage_error")
+        #expect(error["error"]?["message"]?.stringValue?.contains("full") == true)
+        #expect(try await h.admin.result("server/health")["status"] == "ok")
+        #expect(try await h.admin.result("users/me")["email"] == .string(ServerProcess.adminEmail))
+        let list = try await h.admin.result("conversations/list", [:])
+        #expect((list["count"]?.intValue ?? 0) >= 1)
+        await h.shutdown()
+    }
+
     @Test("SIGTERM on stdio: in-flight requests are answered, exit 0")
     func sigterm() async throws {
         let h = try await ChatHarness.start()
@@ -168,9 +188,15 @@ struct FaultTests {
     @Test("a huge upstream body is refused with bounded memory; malformed upstream JSON is a 502")
     func hugeAndMalformed() async throws {
         let h = try await ChatHarness.start()
-        h.fake.enqueue(.hugeBody(bytes: 100 * 1024 * 1024), for: .openai)
+        h.fake.enqueue(.hugeBody(bytes: 1 << 30), for: .openai)
         let huge = try await h.admin.call("llm/chat/completions", h.chatParams("gpt-test"))
         #expect(huge["error"]?["code"] == 502)
+        // The 1 GiB answer was refused at the 64 MiB bound: the server's peak memory stays far below it.
+        let status = try String(contentsOfFile: "/proc/\(h.server.process.processIdentifier)/status", encoding: .utf8)
+        let peakKB = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) } ?? 0
+        #expect(peakKB > 0 && peakKB < 400 * 1024, "peak RSS \(peakKB) kB")
+        await h.fake.waitForClientDisconnect(requestIndex: 0)
         h.fake.enqueue(.httpError(status: 200, body: "{\"id\": \"x\", \"choices\": [", headers: [("content-type", "application/json")]), for: .openai)
         let bad = try await h.admin.call("llm/chat/completions", h.chatParams("gpt-test"))
         #expect(bad["error"]?["code"] == 502)

@@ -7,6 +7,7 @@ import Logging
 public struct ServerConfig: Sendable {
     public var dataDir: String
     public var databasePath: String
+    public var databaseMaxBytes: Int?
     public var secretKey: String?
     public var encryptionKey: String?
     public var systemKeys: [Provider: SecretKey]
@@ -60,6 +61,8 @@ public struct ServerConfig: Sendable {
         let xdgData = nonEmpty("XDG_DATA_HOME") ?? "\(home)/.local/share"
         dataDir = nonEmpty("LLMRPC_DATA_DIR") ?? "\(xdgData)/llmrpc"
         databasePath = nonEmpty("LLMRPC_DATABASE") ?? "\(dataDir)/llmrpc.sqlite3"
+        let maxMB = try int("LLMRPC_DATABASE_MAX_MB", 0)
+        databaseMaxBytes = maxMB > 0 ? maxMB * 1024 * 1024 : nil
         secretKey = nonEmpty("LLMRPC_SECRET_KEY")
         if let k = secretKey, k.utf8.count < 32 {
             // HS256 with a key shorter than its 32-byte output is weak (and jwt-kit refuses it).
