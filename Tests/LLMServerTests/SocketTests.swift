@@ -150,6 +150,43 @@ struct SocketTests {
         await h.shutdown()
     }
 
+    @Test("a peer with another uid is refused even when the file modes would let it in",
+          .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")
+                       && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+                   "needs root, setpriv and /usr/bin/python3 to connect as another user"))
+    func otherUserRefused() async throws {
+        let dir = ServerProcess.makeDataDir()
+        chmod(dir, 0o755)
+        let (s, sock) = try await Self.start(dataDir: dir)
+        // Open the door on purpose: only the SO_PEERCRED check is left to refuse.
+        chmod((sock as NSString).deletingLastPathComponent, 0o755)
+        chmod(sock, 0o666)
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        client.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", """
+            import socket, sys
+            c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1])
+            try:
+                c.sendall(b'{"jsonrpc":"2.0","id":1,"method":"server/health"}\\n')
+                data = c.recv(4096)
+            except OSError:
+                data = b''
+            print('answered' if data else 'closed')
+            """, sock]
+        let out = Pipe()
+        client.standardOutput = out
+        try client.run()
+        let reader = LineClient(readFD: out.fileHandleForReading.fileDescriptor, writeFD: -1)
+        await reader.waitForEOF()
+        #expect(reader.lines == ["closed"])
+        if reader.lines == ["closed"] { try await s.waitForLog("refused a connection from another user") }
+        // The owner is still served.
+        let mine = try UnixSocket.connect(path: sock)
+        #expect(try await mine.result("server/health")["status"] == "ok")
+        s.terminate()
+        _ = await s.waitForExit()
+    }
+
     @Test("bad input on a socket gets the same answers as on stdio")
     func badInput() async throws {
         let (s, sock) = try await Self.start()

@@ -14,7 +14,7 @@ public final class LineClient: @unchecked Sendable {
     private struct State {
         var lines: [String] = []
         var messages: [JSONValue] = []
-        var waiters: [(predicate: (JSONValue) -> Bool, cont: CheckedContinuation<JSONValue, Error>)] = []
+        var waiters: [(predicate: (JSONValue) -> Bool, cont: CheckedContinuation<JSONValue, Error>, token: UUID)] = []
         var countWaiters: [(count: Int, cont: CheckedContinuation<Void, Never>)] = []
         var eof = false
         var nextID = 1000
@@ -96,18 +96,35 @@ public final class LineClient: @unchecked Sendable {
 
     public func newID() -> Int { state.withLock { s in s.nextID += 1; return s.nextID } }
 
-    /// Waits for the first message (already received or future) that matches.
+    /// Waits for the first message (already received or future) that matches. A cancelled wait
+    /// (a test past its time limit) throws instead of hanging the run.
     public func waitFor(_ predicate: @escaping (JSONValue) -> Bool) async throws -> JSONValue {
-        try await withCheckedThrowingContinuation { c in
-            let found = state.withLock { s -> JSONValue? in
-                if let m = s.messages.first(where: predicate) { return m }
-                if s.eof { return .string("EOF") }
-                s.waiters.append((predicate, c))
-                return nil
+        let token = UUID()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { c in
+                let found = state.withLock { s -> JSONValue? in
+                    if let m = s.messages.first(where: predicate) { return m }
+                    if s.eof { return .string("EOF") }
+                    if Task.isCancelled { return .string("CANCELLED") }
+                    s.waiters.append((predicate, c, token))
+                    return nil
+                }
+                if let found {
+                    if found == .string("EOF") {
+                        c.resume(throwing: EOFError())
+                    } else if found == .string("CANCELLED") {
+                        c.resume(throwing: CancellationError())
+                    } else {
+                        c.resume(returning: found)
+                    }
+                }
             }
-            if let found {
-                if found == .string("EOF") { c.resume(throwing: EOFError()) } else { c.resume(returning: found) }
+        } onCancel: {
+            let waiter = state.withLock { s -> CheckedContinuation<JSONValue, Error>? in
+                guard let i = s.waiters.firstIndex(where: { $0.token == token }) else { return nil }
+                return s.waiters.remove(at: i).cont
             }
+            waiter?.resume(throwing: CancellationError())
         }
     }
 
