@@ -70,6 +70,8 @@ public final class RPCConnection: Sendable {
         /// In sequential mode, the last request started.
         var last: Task<Void, Never>? = nil
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Requests out of the in-flight table whose answer is being queued.
+        var replying = 0
     }
 
     public init(output: RPCOutput, maxInFlight: Int = 64, sequential: Bool = false) {
@@ -245,9 +247,9 @@ public final class RPCConnection: Sendable {
                 }
                 // Leave the in-flight table before answering (a client may send the next request the
                 // moment it reads this answer), but wake drains only after the answer is queued.
-                let drainWaiters = finished(token: token, id: req.id)
+                finished(token: token, id: req.id)
                 done(reply)
-                for w in drainWaiters { w.resume() }
+                for w in replied() { w.resume() }
             }
             if isBarrier { s.barrier = task }
             if sequential { s.last = task }
@@ -256,20 +258,26 @@ public final class RPCConnection: Sendable {
         }
     }
 
-    /// Removes a finished request; returns the drain waiters to wake once its answer is queued.
-    private func finished(token: Int, id: RPCID?) -> [CheckedContinuation<Void, Never>] {
+    /// Moves a finished request out of the in-flight table, into `replying` until it is answered.
+    private func finished(token: Int, id: RPCID?) {
         state.withLock { s in
             s.inFlight[token] = nil
+            s.replying += 1
             if let id {
                 s.tokensByID[id]?.remove(token)
                 if s.tokensByID[id]?.isEmpty == true { s.tokensByID[id] = nil }
             }
-            if s.inFlight.isEmpty {
-                let w = s.drainWaiters
-                s.drainWaiters = []
-                return w
-            }
-            return []
+        }
+    }
+
+    /// A finished request's answer is queued; returns the drain waiters to wake if nothing is left.
+    private func replied() -> [CheckedContinuation<Void, Never>] {
+        state.withLock { s in
+            s.replying -= 1
+            guard s.inFlight.isEmpty && s.replying == 0 else { return [] }
+            let w = s.drainWaiters
+            s.drainWaiters = []
+            return w
         }
     }
 
@@ -313,11 +321,11 @@ public final class RPCConnection: Sendable {
         await drain()
     }
 
-    /// Returns when nothing is in flight.
+    /// Returns when nothing is in flight and every answer is queued.
     public func drain() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let ready = state.withLock { s -> Bool in
-                if s.inFlight.isEmpty { return true }
+                if s.inFlight.isEmpty && s.replying == 0 { return true }
                 s.drainWaiters.append(c)
                 return false
             }
