@@ -106,12 +106,31 @@ public final class ServerProcess: @unchecked Sendable {
     public func kill9() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
 
     /// The exit status, once the process has ended and everything it wrote has been read.
+    /// The exit is observed with `waitid(WNOWAIT)` on a thread of its own (the child is left for
+    /// Foundation to reap), so a termination notice Foundation misses cannot hang a test.
     public func waitForExit() async -> Int32 {
-        var status: Int32? = nil
-        for await code in exitStream { status = code; break }
+        let pid = process.processIdentifier
+        let observed: Int32? = await withCheckedContinuation { (c: CheckedContinuation<Int32?, Never>) in
+            let t = Thread {
+                var info = siginfo_t()
+                while true {
+                    if waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == 0 {
+                        // The exit code, or the signal that ended it (as Foundation reports both).
+                        c.resume(returning: info._sifields._sigchld.si_status)
+                        return
+                    }
+                    if errno == EINTR { continue }
+                    c.resume(returning: nil)  // already reaped by Foundation, which has the status
+                    return
+                }
+            }
+            t.start()
+        }
         if let client { await client.waitForEOF() }
         await logs.waitForEOF()
-        return status ?? process.terminationStatus
+        if let observed { return observed }
+        for await code in exitStream { return code }
+        return process.terminationStatus
     }
 
     public var stderrText: String { logs.lines.joined(separator: "\n") }
