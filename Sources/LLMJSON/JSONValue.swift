@@ -81,14 +81,28 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     public var isInteger: Bool { intValue != nil }
     public var doubleValue: Double { Double(text) ?? 0 }
     /// The exact decimal value of the literal ("3e-06" is 0.000003 exactly).
-    public var decimalValue: Decimal? { Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")) }
+    public var decimalValue: Decimal? { Decimal(string: text, locale: Self.posix) }
+    private static let posix = Locale(identifier: "en_US_POSIX")
 
     public static func == (a: JSONNumber, b: JSONNumber) -> Bool {
         if a.text == b.text { return true }
         if let x = a.decimalValue, let y = b.decimalValue { return x == y }
         return false
     }
-    public func hash(into hasher: inout Hasher) { hasher.combine(decimalValue ?? 0) }
+    /// Equal numbers hash alike: every integral value that fits an Int64 ("7", "7.0", "7e0")
+    /// hashes as that Int64, anything else as its Decimal. Plain integer literals (request
+    /// ids) take the fast path and never parse a Decimal.
+    public func hash(into hasher: inout Hasher) {
+        if let i = Int64(text) { hasher.combine(i); return }
+        guard let d = decimalValue else { hasher.combine(text); return }
+        var v = d, r = Decimal()
+        NSDecimalRound(&r, &v, 0, .plain)
+        if r == d, let i = Int64(exactly: NSDecimalNumber(decimal: r).int64Value), Decimal(i) == d {
+            hasher.combine(i)
+        } else {
+            hasher.combine(d)
+        }
+    }
 }
 
 /// A JSON object with ordered keys. Lookup is by the last occurrence of a key.

@@ -61,7 +61,7 @@ struct CommonOptions: ParsableArguments {
     }
 
     func logger(_ config: ServerConfig) -> Logger {
-        var logger = Logger(label: "llmrpc") { label in StreamLogHandler.standardError(label: label) }
+        var logger = Logger(label: "llmrpc") { label in StderrLogHandler(label: label) }
         logger.logLevel = config.logLevel
         return logger
     }

@@ -57,15 +57,17 @@ extension AppDatabase {
 
     /// The stored keys a chat request for `provider` may use: the user's own and the system's.
     public func keys(userId: String, provider: Provider) throws -> (user: StoredKey?, system: StoredKey?) {
-        try read { db in
-            let user = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM user_api_keys WHERE user_id = ? AND provider = ?"),
-                arguments: [userId, provider.rawValue]).map(StoredKey.init(row:))
-            let system = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM system_api_keys WHERE provider = ?"),
-                arguments: [provider.rawValue]).map(StoredKey.init(row:))
-            return (user, system)
-        }
+        try read { db in try fetchKeys(db, userId: userId, provider: provider) }
+    }
+
+    func fetchKeys(_ db: Database, userId: String, provider: Provider) throws -> (user: StoredKey?, system: StoredKey?) {
+        let user = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM user_api_keys WHERE user_id = ? AND provider = ?"),
+            arguments: [userId, provider.rawValue]).map(StoredKey.init(row:))
+        let system = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM system_api_keys WHERE provider = ?"),
+            arguments: [provider.rawValue]).map(StoredKey.init(row:))
+        return (user, system)
     }
 
     // MARK: System keys

@@ -68,17 +68,17 @@ extension AppDatabase {
     /// (an active one first, then by provider name).
     public func model(provider: Provider?, name: String) throws -> ModelRecord? {
         try read { db in
-            let row: Row?
-            if let provider {
-                row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_models WHERE provider = ? AND model_name = ?"),
-                                       arguments: [provider.rawValue, name])
-            } else {
-                row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT * FROM llm_models WHERE model_name = ? ORDER BY is_active DESC, provider LIMIT 1"),
-                    arguments: [name])
-            }
-            return try row.map(ModelRecord.init(row:))
+            guard let provider else { return try fetchModel(db, name: name) }
+            return try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_models WHERE provider = ? AND model_name = ?"),
+                                    arguments: [provider.rawValue, name]).map(ModelRecord.init(row:))
         }
+    }
+
+    /// Any provider's model with this name: an active one first, then by provider name.
+    func fetchModel(_ db: Database, name: String) throws -> ModelRecord? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM llm_models WHERE model_name = ? ORDER BY is_active DESC, provider LIMIT 1"),
+            arguments: [name]).map(ModelRecord.init(row:))
     }
 
     /// The models, by provider then model name. `activeOnly`: true = active only,
@@ -169,7 +169,7 @@ extension AppDatabase {
         return id
     }
 
-    private func fetchModel(_ db: Database, id: String) throws -> ModelRecord? {
+    func fetchModel(_ db: Database, id: String) throws -> ModelRecord? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_models WHERE id = ?"), arguments: [id]).map(ModelRecord.init(row:))
     }
 }

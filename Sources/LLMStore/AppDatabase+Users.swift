@@ -27,9 +27,11 @@ extension AppDatabase {
 
     /// The user with this id, or nil.
     public func user(id: String) throws -> UserRecord? {
-        try read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(UserRecord.init(row:))
-        }
+        try read { db in try fetchUser(db, id: id) }
+    }
+
+    func fetchUser(_ db: Database, id: String) throws -> UserRecord? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(UserRecord.init(row:))
     }
 
     /// The user with this email (compared case-insensitively), or nil.

@@ -15,6 +15,8 @@ public final class AppDatabase: Sendable {
     let pool: DatabasePool
     /// The file to delete when this instance goes away (temporary databases only).
     private let temporaryPath: String?
+    /// Users, models and keys in memory (see `AppDatabase+SettingsCache.swift`).
+    let settingsCache = SettingsCache()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// `maxSizeBytes` caps the file (SQLite's `max_page_count`): past it, writes fail with the
@@ -98,5 +100,26 @@ public final class AppDatabase: Sendable {
     }
 }
 
-/// A new lowercase UUID string, the format of every id in the database.
-func newId() -> String { UUID().uuidString.lowercased() }
+/// A new lowercase UUID string (version 4), the format of every id in the database.
+/// Foundation's `UUID()` opens /dev/urandom for every id on Linux; the standard library's
+/// generator uses the `getrandom` system call instead (a chat request makes four ids).
+func newId() -> String {
+    var g = SystemRandomNumberGenerator()
+    var b = (g.next() as UInt64, g.next() as UInt64)
+    return withUnsafeBytes(of: &b) { raw -> String in
+        let hex: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var o = 0
+            for i in 0..<16 {
+                var byte = raw[i]
+                if i == 6 { byte = (byte & 0x0f) | 0x40 }  // version 4
+                if i == 8 { byte = (byte & 0x3f) | 0x80 }  // RFC 4122 variant
+                if i == 4 || i == 6 || i == 8 || i == 10 { out[o] = UInt8(ascii: "-"); o += 1 }
+                out[o] = hex.utf8Start[Int(byte >> 4)]
+                out[o + 1] = hex.utf8Start[Int(byte & 0x0f)]
+                o += 2
+            }
+            return o
+        }
+    }
+}

@@ -11,6 +11,9 @@ extension AppDatabase {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2-settings-generation") { db in
+            try db.execute(sql: v2)
+        }
         return migrator
     }
 
@@ -151,5 +154,40 @@ extension AppDatabase {
             at INTEGER NOT NULL
         ) STRICT;
         CREATE INDEX login_failures_username_at ON login_failures(username, at);
+        """
+
+    /// The settings generation: a counter that every change of users, keys or models bumps
+    /// (by trigger, whichever process or tool commits it), so a process can keep those rows
+    /// in memory and check one integer per request instead of reading them again.
+    private static let v2 = """
+        CREATE TABLE settings_generation (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            n INTEGER NOT NULL
+        ) STRICT;
+        INSERT INTO settings_generation (id, n) VALUES (1, 0);
+        CREATE TRIGGER users_insert_bumps_generation AFTER INSERT ON users
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER users_update_bumps_generation AFTER UPDATE ON users
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER users_delete_bumps_generation AFTER DELETE ON users
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER user_api_keys_insert_bumps_generation AFTER INSERT ON user_api_keys
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER user_api_keys_update_bumps_generation AFTER UPDATE ON user_api_keys
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER user_api_keys_delete_bumps_generation AFTER DELETE ON user_api_keys
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER system_api_keys_insert_bumps_generation AFTER INSERT ON system_api_keys
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER system_api_keys_update_bumps_generation AFTER UPDATE ON system_api_keys
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER system_api_keys_delete_bumps_generation AFTER DELETE ON system_api_keys
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER llm_models_insert_bumps_generation AFTER INSERT ON llm_models
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER llm_models_update_bumps_generation AFTER UPDATE ON llm_models
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        CREATE TRIGGER llm_models_delete_bumps_generation AFTER DELETE ON llm_models
+            BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
         """
 }

@@ -78,8 +78,8 @@ struct ChatService {
     private func resolveModel(_ ref: ChatParams.ModelRef) throws -> ModelRecord {
         let found: ModelRecord?
         switch ref {
-        case .id(let id): found = try db.model(id: id)
-        case .name(let n): found = try db.model(provider: nil, name: n)
+        case .id(let id): found = try db.cachedModel(id: id)
+        case .name(let n): found = try db.cachedModel(name: n)
         }
         guard let m = found else { throw DomainError(.modelNotFound, "No such model") }
         guard m.isActive else { throw DomainError(.modelInactive, "The model \(m.modelName) is not active") }

@@ -30,7 +30,7 @@ struct KeyResolver {
     /// The key a chat request for `provider` would use now, and its source.
     /// Reads and decrypts only what this request needs.
     func resolve(userID: String, provider: Provider) throws -> (key: SecretKey, source: Source) {
-        let stored = try services.db.keys(userId: userID, provider: provider)
+        let stored = try services.db.cachedKeys(userId: userID, provider: provider)
         if let user = stored.user {
             do {
                 return (try services.cipher.open(ciphertext: user.ciphertext, nonce: user.nonce,

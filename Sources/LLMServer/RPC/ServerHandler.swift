@@ -45,7 +45,9 @@ public final class ServerHandler: RPCHandler, @unchecked Sendable {
         guard let id = session.userID else {
             throw DomainError(.unauthenticated, "Not authenticated: call login/accessToken or session/authenticate first")
         }
-        guard let user = try services.db.user(id: id) else {
+        // One tiny read per request; the user's row comes from memory unless something changed.
+        try services.db.refreshSettingsCache()
+        guard let user = try services.db.cachedUser(id: id) else {
             session.bind(userID: nil)
             throw DomainError(.unauthenticated, "The session's user no longer exists")
         }

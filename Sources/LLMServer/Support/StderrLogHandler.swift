@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The server's log handler: one line per event on stderr (never stdout, which is the
+/// protocol), written with one `write(2)`:
+///
+///     2026-11-29T22:00:00.123Z info llmrpc: chat status=completed provider=openai
+///
+/// It replaces swift-log's `StreamLogHandler`, whose per-line cost (a locale-aware
+/// `strftime` timestamp, a locked `FILE*` stream) was a visible part of a chat request.
+public struct StderrLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    private let label: String
+    private let fd: Int32
+
+    public init(label: String, fd: Int32 = 2) {
+        self.label = label
+        self.fd = fd
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var line = [UInt8]()
+        line.reserveCapacity(128)
+        Self.appendTimestamp(&line)
+        line.append(0x20)
+        line.append(contentsOf: event.level.rawValue.utf8)
+        line.append(0x20)
+        line.append(contentsOf: label.utf8)
+        line.append(contentsOf: ": ".utf8)
+        line.append(contentsOf: event.message.description.utf8)
+        func append(_ key: String, _ value: Logger.Metadata.Value) {
+            line.append(0x20)
+            line.append(contentsOf: key.utf8)
+            line.append(UInt8(ascii: "="))
+            line.append(contentsOf: value.description.utf8)
+        }
+        if let extra = event.metadata, !extra.isEmpty {
+            for (k, v) in metadata where extra[k] == nil { append(k, v) }
+            for (k, v) in extra { append(k, v) }
+        } else {
+            for (k, v) in metadata { append(k, v) }
+        }
+        // One line, whatever the message holds.
+        for i in line.indices where line[i] == 0x0a || line[i] == 0x0d { line[i] = 0x20 }
+        line.append(0x0a)
+        line.withUnsafeBytes { raw in
+            var off = 0
+            while off < raw.count {
+                let n = write(fd, raw.baseAddress! + off, raw.count - off)
+                if n > 0 { off += n } else if n < 0 && errno == EINTR { continue } else { return }
+            }
+        }
+    }
+
+    /// UTC, milliseconds, ISO 8601 ("2026-11-29T22:00:00.123Z"), by integer arithmetic.
+    static func appendTimestamp(_ out: inout [UInt8]) {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let secs = Int64(ts.tv_sec), ms = Int(ts.tv_nsec / 1_000_000)
+        let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
+        let rem = Int(secs - days * 86_400)
+        // H. Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = Int(doy - (153 * mp + 2) / 5 + 1)
+        let m = Int(mp < 10 ? mp + 3 : mp - 9)
+        let y = Int(yoe + era * 400 + (m <= 2 ? 1 : 0))
+        func digits(_ v: Int, _ n: Int) {
+            var div = 1
+            for _ in 1..<n { div *= 10 }
+            var v = max(0, v)
+            while div > 0 { out.append(UInt8(48 + (v / div) % 10)); v %= div; div /= 10 }
+        }
+        digits(y, 4); out.append(UInt8(ascii: "-")); digits(m, 2); out.append(UInt8(ascii: "-")); digits(d, 2)
+        out.append(UInt8(ascii: "T"))
+        digits(rem / 3600, 2); out.append(UInt8(ascii: ":")); digits(rem / 60 % 60, 2); out.append(UInt8(ascii: ":"))
+        digits(rem % 60, 2); out.append(UInt8(ascii: ".")); digits(ms, 3); out.append(UInt8(ascii: "Z"))
+    }
+}
