@@ -41,6 +41,7 @@ let package = Package(
         .target(name: "LLMStore", dependencies: [
             "LLMDomain", "LLMJSON",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
 
         // Upstream HTTP on libcurl's multi interface.

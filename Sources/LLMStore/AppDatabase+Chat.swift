@@ -16,10 +16,12 @@ extension AppDatabase {
     /// Unknown user → `DomainError(.userNotFound)`.
     public func beginUsage(_ p: PendingUsage) throws -> String {
         let id = newId()
-        try write { db in
-            guard let budgetPico = try Int64?.fetchOne(
-                db.cachedStatement(sql: "SELECT monthly_budget_pico FROM users WHERE id = ?"), arguments: [p.userId])
-            else { throw DomainError(.userNotFound, "User not found") }
+        try writeTransaction { db in
+            let budget = try RawStatement(db, "SELECT monthly_budget_pico FROM users WHERE id = ?")
+            budget.bind(1, p.userId)
+            guard try budget.step() else { throw DomainError(.userNotFound, "User not found") }
+            let budgetPico: Int64? = budget.isNull(0) ? nil : budget.int64(0)
+            budget.finish()
             if let budgetPico {
                 let (spent, reserved) = try monthSpend(db, userId: p.userId, now: p.createdAt)
                 let remaining = budgetPico - spent.picodollars - reserved.picodollars
@@ -29,17 +31,20 @@ extension AppDatabase {
                                       extra: ["remaining_usd": "\(left.usd)"])
                 }
             }
-            try db.cachedStatement(sql: """
-                    INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
-                        input_price_pico, output_price_pico, cached_input_price_pico, cache_write_price_pico,
-                        priced, reserved_pico, created_at, server_pid)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?)
-                    """).execute(arguments: StatementArguments(
-                    [id, p.userId, p.modelId, p.modelName, p.provider.rawValue, p.keySource.rawValue, p.stream]
-                    as [(any DatabaseValueConvertible)?]
-                    + p.prices.columnValues as [(any DatabaseValueConvertible)?]
-                    + [p.reservation.picodollars, Timestamp.ms(p.createdAt), p.serverPid]
-                    as [(any DatabaseValueConvertible)?]))
+            let insert = try RawStatement(db, """
+                INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
+                    input_price_pico, output_price_pico, cached_input_price_pico, cache_write_price_pico,
+                    priced, reserved_pico, created_at, server_pid)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?)
+                """)
+            insert.bindAll([
+                .text(id), .text(p.userId), .text(p.modelId), .text(p.modelName), .text(p.provider.rawValue),
+                .text(p.keySource.rawValue), .bool(p.stream),
+                .int(p.prices.input?.picodollarsPerToken), .int(p.prices.output?.picodollarsPerToken),
+                .int(p.prices.cachedInput?.picodollarsPerToken), .int(p.prices.cacheWrite?.picodollarsPerToken),
+                .int(p.reservation.picodollars), .int(Timestamp.ms(p.createdAt)), .int(Int64(p.serverPid)),
+            ])
+            try insert.run()
         }
         return id
     }
@@ -52,47 +57,53 @@ extension AppDatabase {
     /// Any failure leaves nothing written. Unknown or already settled usage row →
     /// `DomainError(.notFound)` / `DomainError(.conflict)`.
     public func settleChat(_ s: ChatSettlement) throws -> (conversationId: String, assistantMessageId: String?) {
-        try write { db in
-            let owner = try unsettledUsage(db, id: s.usageId)
-            let startMs = owner.createdAt
+        let newConversationId = s.conversationId == nil ? newId() : nil
+        let assistantId = s.assistant == nil ? nil : newId()
+        let messageIds = s.messages.map { _ in newId() }
+        return try writeTransaction { db in
             let endMs = Timestamp.ms(s.completedAt)
+            // Settled first (the ids are known): one statement checks, settles and names the owner.
+            let owner = try settleRow(db, id: s.usageId, status: s.status, errorType: s.errorType,
+                                      upstreamStatus: s.upstreamStatus, usage: s.usage, usageEstimated: s.usageEstimated,
+                                      cost: s.cost, latencyMs: s.latencyMs, completedAt: endMs,
+                                      conversationId: s.conversationId ?? newConversationId, messageId: assistantId)
 
             let conversationId: String
-            var seq: Int
+            var seq: Int64
             if let existing = s.conversationId {
-                guard try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?"),
-                    arguments: [existing, owner.userId]) != nil
-                else { throw DomainError(.conversationNotFound, "Conversation not found") }
+                let check = try RawStatement(db, "SELECT 1 FROM conversations WHERE id = ? AND user_id = ?")
+                check.bindAll([.text(existing), .text(owner.userId)])
+                guard try check.step() else { throw DomainError(.conversationNotFound, "Conversation not found") }
+                check.finish()
                 conversationId = existing
-                seq = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(seq) + 1, 0) FROM llm_messages WHERE conversation_id = ?"),
-                                       arguments: [existing]) ?? 0
-                try db.cachedStatement(sql: "UPDATE conversations SET updated_at = ? WHERE id = ?").execute(arguments: [endMs, existing])
+                let next = try RawStatement(db, "SELECT COALESCE(MAX(seq) + 1, 0) FROM llm_messages WHERE conversation_id = ?")
+                next.bind(1, existing)
+                seq = try next.step() ? next.int64(0) : 0
+                next.finish()
+                let touch = try RawStatement(db, "UPDATE conversations SET updated_at = ? WHERE id = ?")
+                touch.bindAll([.int(endMs), .text(existing)])
+                try touch.run()
             } else {
-                conversationId = newId()
+                conversationId = newConversationId!
                 seq = 0
-                try db.cachedStatement(sql: """
-                        INSERT INTO conversations (id, user_id, model_id, title, created_at, updated_at)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [conversationId, owner.userId, owner.modelId, conversationTitle(s.messages), startMs, endMs])
+                let insert = try RawStatement(db, """
+                    INSERT INTO conversations (id, user_id, model_id, title, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+                insert.bindAll([.text(conversationId), .text(owner.userId), .text(owner.modelId),
+                                .text(conversationTitle(s.messages)), .int(owner.createdAt), .int(endMs)])
+                try insert.run()
             }
 
-            for message in s.messages {
-                try insertMessage(db, id: newId(), conversationId: conversationId, seq: seq, message,
-                                  tokens: nil, cost: nil, at: startMs)
+            for (message, id) in zip(s.messages, messageIds) {
+                try insertMessage(db, id: id, conversationId: conversationId, seq: seq, message,
+                                  tokens: nil, cost: nil, at: owner.createdAt)
                 seq += 1
             }
-            var assistantId: String?
-            if let assistant = s.assistant {
-                let id = newId()
-                try insertMessage(db, id: id, conversationId: conversationId, seq: seq, assistant,
+            if let assistant = s.assistant, let assistantId {
+                try insertMessage(db, id: assistantId, conversationId: conversationId, seq: seq, assistant,
                                   tokens: (s.usage.inputTokens, s.usage.outputTokens), cost: s.cost?.total, at: endMs)
-                assistantId = id
             }
-
-            try settleRow(db, id: s.usageId, status: s.status, errorType: s.errorType, upstreamStatus: s.upstreamStatus,
-                          usage: s.usage, usageEstimated: s.usageEstimated, cost: s.cost, latencyMs: s.latencyMs,
-                          completedAt: endMs, conversationId: conversationId, messageId: assistantId)
             return (conversationId, assistantId)
         }
     }
@@ -101,11 +112,10 @@ extension AppDatabase {
     /// upstream status, tokens and costs if any; the reservation is released.
     /// Unknown or already settled row → `DomainError(.notFound)` / `DomainError(.conflict)`.
     public func settleUsage(id: String, _ s: UsageSettlement) throws {
-        try write { db in
-            _ = try unsettledUsage(db, id: id)
-            try settleRow(db, id: id, status: s.status, errorType: s.errorType, upstreamStatus: s.upstreamStatus,
-                          usage: s.usage, usageEstimated: s.usageEstimated, cost: s.cost, latencyMs: s.latencyMs,
-                          completedAt: Timestamp.ms(s.completedAt), conversationId: nil, messageId: nil)
+        try writeTransaction { db in
+            _ = try settleRow(db, id: id, status: s.status, errorType: s.errorType, upstreamStatus: s.upstreamStatus,
+                              usage: s.usage, usageEstimated: s.usageEstimated, cost: s.cost, latencyMs: s.latencyMs,
+                              completedAt: Timestamp.ms(s.completedAt), conversationId: nil, messageId: nil)
         }
     }
 
@@ -156,54 +166,63 @@ extension AppDatabase {
 
     // MARK: - Helpers
 
-    private struct UsageOwner {
+    struct UsageOwner {
         var userId: String
         var modelId: String
         var createdAt: Int64
     }
 
-    /// The row's owner, if the row exists and is not settled yet ('pending', or 'interrupted'
-    /// by a process that wrongly thought its owner dead).
-    private func unsettledUsage(_ db: Database, id: String) throws -> UsageOwner {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT user_id, model_id, created_at, status FROM llm_usage_log WHERE id = ?"), arguments: [id])
-        else { throw DomainError(.notFound, "Usage record \(id) not found") }
-        let status: String = row["status"]
-        guard status == UsageStatus.pending.rawValue || status == UsageStatus.interrupted.rawValue else {
-            throw DomainError(.conflict, "Usage record \(id) is already settled (\(status))")
-        }
-        return UsageOwner(userId: row["user_id"], modelId: row["model_id"], createdAt: row["created_at"])
-    }
-
+    /// Settles a row that is not settled yet ('pending', or 'interrupted' by a process that
+    /// wrongly thought its owner dead) and returns its owner; the reservation is released.
+    /// Unknown row → `DomainError(.notFound)`; settled → `DomainError(.conflict)`.
     private func settleRow(_ db: Database, id: String, status: UsageStatus, errorType: String?, upstreamStatus: Int?,
                            usage: Usage, usageEstimated: Bool, cost: UsageCost?, latencyMs: Int?, completedAt: Int64,
-                           conversationId: String?, messageId: String?) throws {
+                           conversationId: String?, messageId: String?) throws -> UsageOwner {
         guard status != .pending else {
             throw DomainError(.badRequest, "A usage record cannot be settled as pending")
         }
-        try db.cachedStatement(sql: """
-                UPDATE llm_usage_log SET status = ?, error_type = ?, upstream_status = ?,
-                    input_tokens = ?, output_tokens = ?, cache_read_input_tokens = ?, cache_creation_input_tokens = ?,
-                    reasoning_tokens = ?, usage_estimated = ?,
-                    input_cost_pico = ?, output_cost_pico = ?, total_cost_pico = ?, priced = ?, reserved_pico = 0,
-                    latency_ms = ?, completed_at = ?, conversation_id = COALESCE(?, conversation_id),
-                    message_id = COALESCE(?, message_id)
-                WHERE id = ?
-                """).execute(arguments: [status.rawValue, errorType, upstreamStatus,
-                        usage.inputTokens, usage.outputTokens, usage.cacheReadInputTokens, usage.cacheCreationInputTokens,
-                        usage.reasoningTokens, usageEstimated,
-                        cost?.input.picodollars, cost?.output.picodollars, cost?.total.picodollars, cost != nil,
-                        latencyMs, completedAt, conversationId, messageId, id])
+        let update = try RawStatement(db, """
+            UPDATE llm_usage_log SET status = ?, error_type = ?, upstream_status = ?,
+                input_tokens = ?, output_tokens = ?, cache_read_input_tokens = ?, cache_creation_input_tokens = ?,
+                reasoning_tokens = ?, usage_estimated = ?,
+                input_cost_pico = ?, output_cost_pico = ?, total_cost_pico = ?, priced = ?, reserved_pico = 0,
+                latency_ms = ?, completed_at = ?, conversation_id = COALESCE(?, conversation_id),
+                message_id = COALESCE(?, message_id)
+            WHERE id = ? AND status IN ('pending', 'interrupted')
+            RETURNING user_id, model_id, created_at
+            """)
+        update.bindAll([
+            .text(status.rawValue), .text(errorType), .int(upstreamStatus),
+            .int(usage.inputTokens), .int(usage.outputTokens), .int(usage.cacheReadInputTokens),
+            .int(usage.cacheCreationInputTokens), .int(usage.reasoningTokens), .bool(usageEstimated),
+            .int(cost?.input.picodollars), .int(cost?.output.picodollars), .int(cost?.total.picodollars),
+            .bool(cost != nil), .int(latencyMs), .int(completedAt), .text(conversationId), .text(messageId), .text(id),
+        ])
+        guard try update.step() else {
+            let existing = try RawStatement(db, "SELECT status FROM llm_usage_log WHERE id = ?")
+            existing.bind(1, id)
+            guard try existing.step(), let current = existing.text(0) else {
+                throw DomainError(.notFound, "Usage record \(id) not found")
+            }
+            existing.finish()
+            throw DomainError(.conflict, "Usage record \(id) is already settled (\(current))")
+        }
+        let owner = UsageOwner(userId: update.text(0) ?? "", modelId: update.text(1) ?? "", createdAt: update.int64(2))
+        try update.run()
+        return owner
     }
 
-    private func insertMessage(_ db: Database, id: String, conversationId: String, seq: Int, _ m: ChatMessage,
+    private func insertMessage(_ db: Database, id: String, conversationId: String, seq: Int64, _ m: ChatMessage,
                                tokens: (input: Int, output: Int)?, cost: Money?, at: Int64) throws {
-        try db.cachedStatement(sql: """
-                INSERT INTO llm_messages (id, conversation_id, seq, role, content, tool_calls_json, tool_call_id,
-                    input_tokens, output_tokens, cost_pico, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [id, conversationId, seq, m.role.rawValue, m.content, MessageRecord.toolCallsJSON(m.toolCalls),
-                        m.toolCallId, tokens?.input, tokens?.output, cost?.picodollars, at])
+        let insert = try RawStatement(db, """
+            INSERT INTO llm_messages (id, conversation_id, seq, role, content, tool_calls_json, tool_call_id,
+                input_tokens, output_tokens, cost_pico, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        insert.bindAll([.text(id), .text(conversationId), .int(seq), .text(m.role.rawValue), .text(m.content),
+                        .text(MessageRecord.toolCallsJSON(m.toolCalls)), .text(m.toolCallId),
+                        .int(tokens?.input), .int(tokens?.output), .int(cost?.picodollars), .int(at)])
+        try insert.run()
     }
 }
 

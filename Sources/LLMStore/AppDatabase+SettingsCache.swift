@@ -65,7 +65,18 @@ extension AppDatabase {
     /// Checks the settings generation and forgets every cached row if it changed. Call once
     /// per request, before the `cached…` lookups.
     public func refreshSettingsCache() throws {
-        settingsCache.observe(try settingsGeneration())
+        // One statement needs no explicit transaction: SQLite reads it from one snapshot.
+        let generation: Int64
+        do {
+            generation = try pool.unsafeRead { db in
+                let st = try RawStatement(db, "SELECT n FROM settings_generation WHERE id = 1")
+                defer { st.finish() }
+                return try st.step() ? st.int64(0) : 0
+            }
+        } catch {
+            throw StorageError.map(error, path: pool.path)
+        }
+        settingsCache.observe(generation)
     }
 
     /// `user(id:)`, from memory when possible.
