@@ -15,15 +15,24 @@ extension AppDatabase {
     /// another, are serialised by the write lock, so a budget is never overcommitted.
     /// Unknown user → `DomainError(.userNotFound)`.
     public func beginUsage(_ p: PendingUsage) throws -> String {
+        try writeTransaction(beginUsageWork(p))
+    }
+
+    /// `beginUsage`, committed together with concurrent requests' writes (group commit).
+    public func beginUsage(_ p: PendingUsage) async throws -> String {
+        try await combinedWrite(beginUsageWork(p))
+    }
+
+    private func beginUsageWork(_ p: PendingUsage) -> @Sendable (Database) throws -> String {
         let id = newId()
-        try writeTransaction { db in
+        return { db in
             let budget = try RawStatement(db, "SELECT monthly_budget_pico FROM users WHERE id = ?")
             budget.bind(1, p.userId)
             guard try budget.step() else { throw DomainError(.userNotFound, "User not found") }
             let budgetPico: Int64? = budget.isNull(0) ? nil : budget.int64(0)
             budget.finish()
             if let budgetPico {
-                let (spent, reserved) = try monthSpend(db, userId: p.userId, now: p.createdAt)
+                let (spent, reserved) = try self.monthSpend(db, userId: p.userId, now: p.createdAt)
                 let remaining = budgetPico - spent.picodollars - reserved.picodollars
                 if remaining <= 0 || p.reservation.picodollars > remaining {
                     let left = Money(picodollars: max(0, remaining))
@@ -45,8 +54,8 @@ extension AppDatabase {
                 .int(p.reservation.picodollars), .int(Timestamp.ms(p.createdAt)), .int(Int64(p.serverPid)),
             ])
             try insert.run()
+            return id
         }
-        return id
     }
 
     /// In one transaction: creates the conversation when `conversationId` is nil (titled after
@@ -57,13 +66,22 @@ extension AppDatabase {
     /// Any failure leaves nothing written. Unknown or already settled usage row →
     /// `DomainError(.notFound)` / `DomainError(.conflict)`.
     public func settleChat(_ s: ChatSettlement) throws -> (conversationId: String, assistantMessageId: String?) {
+        try writeTransaction(settleChatWork(s))
+    }
+
+    /// `settleChat`, committed together with concurrent requests' writes (group commit).
+    public func settleChat(_ s: ChatSettlement) async throws -> (conversationId: String, assistantMessageId: String?) {
+        try await combinedWrite(settleChatWork(s))
+    }
+
+    private func settleChatWork(_ s: ChatSettlement) -> @Sendable (Database) throws -> (conversationId: String, assistantMessageId: String?) {
         let newConversationId = s.conversationId == nil ? newId() : nil
         let assistantId = s.assistant == nil ? nil : newId()
         let messageIds = s.messages.map { _ in newId() }
-        return try writeTransaction { db in
+        return { db in
             let endMs = Timestamp.ms(s.completedAt)
             // Settled first (the ids are known): one statement checks, settles and names the owner.
-            let owner = try settleRow(db, id: s.usageId, status: s.status, errorType: s.errorType,
+            let owner = try self.settleRow(db, id: s.usageId, status: s.status, errorType: s.errorType,
                                       upstreamStatus: s.upstreamStatus, usage: s.usage, usageEstimated: s.usageEstimated,
                                       cost: s.cost, latencyMs: s.latencyMs, completedAt: endMs,
                                       conversationId: s.conversationId ?? newConversationId, messageId: assistantId)
@@ -96,12 +114,12 @@ extension AppDatabase {
             }
 
             for (message, id) in zip(s.messages, messageIds) {
-                try insertMessage(db, id: id, conversationId: conversationId, seq: seq, message,
+                try self.insertMessage(db, id: id, conversationId: conversationId, seq: seq, message,
                                   tokens: nil, cost: nil, at: owner.createdAt)
                 seq += 1
             }
             if let assistant = s.assistant, let assistantId {
-                try insertMessage(db, id: assistantId, conversationId: conversationId, seq: seq, assistant,
+                try self.insertMessage(db, id: assistantId, conversationId: conversationId, seq: seq, assistant,
                                   tokens: (s.usage.inputTokens, s.usage.outputTokens), cost: s.cost?.total, at: endMs)
             }
             return (conversationId, assistantId)
@@ -112,10 +130,19 @@ extension AppDatabase {
     /// upstream status, tokens and costs if any; the reservation is released.
     /// Unknown or already settled row → `DomainError(.notFound)` / `DomainError(.conflict)`.
     public func settleUsage(id: String, _ s: UsageSettlement) throws {
-        try writeTransaction { db in
-            _ = try settleRow(db, id: id, status: s.status, errorType: s.errorType, upstreamStatus: s.upstreamStatus,
-                              usage: s.usage, usageEstimated: s.usageEstimated, cost: s.cost, latencyMs: s.latencyMs,
-                              completedAt: Timestamp.ms(s.completedAt), conversationId: nil, messageId: nil)
+        try writeTransaction(settleUsageWork(id: id, s))
+    }
+
+    /// `settleUsage`, committed together with concurrent requests' writes (group commit).
+    public func settleUsage(id: String, _ s: UsageSettlement) async throws {
+        try await combinedWrite(settleUsageWork(id: id, s))
+    }
+
+    private func settleUsageWork(id: String, _ s: UsageSettlement) -> @Sendable (Database) throws -> Void {
+        { db in
+            _ = try self.settleRow(db, id: id, status: s.status, errorType: s.errorType, upstreamStatus: s.upstreamStatus,
+                                   usage: s.usage, usageEstimated: s.usageEstimated, cost: s.cost, latencyMs: s.latencyMs,
+                                   completedAt: Timestamp.ms(s.completedAt), conversationId: nil, messageId: nil)
         }
     }
 

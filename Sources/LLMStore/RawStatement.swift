@@ -92,27 +92,3 @@ enum RawValue {
     static func bool(_ b: Bool) -> RawValue { .int(b ? 1 : 0) }
     static func int(_ i: Int?) -> RawValue { .int(i.map(Int64.init)) }
 }
-
-extension AppDatabase {
-    /// One write transaction (`BEGIN IMMEDIATE` … `COMMIT`) whose BEGIN and COMMIT are cached
-    /// statements (GRDB prepares them anew for each `write`). Rolled back if `body` throws.
-    func writeTransaction<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.writeWithoutTransaction { db in
-                try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
-                do {
-                    let result = try body(db)
-                    try db.cachedStatement(sql: "COMMIT").execute()
-                    return result
-                } catch {
-                    if let c = db.sqliteConnection, sqlite3_get_autocommit(c) == 0 {
-                        try? db.cachedStatement(sql: "ROLLBACK").execute()
-                    }
-                    throw error
-                }
-            }
-        } catch {
-            throw StorageError.map(error, path: pool.path)
-        }
-    }
-}

@@ -57,7 +57,7 @@ struct ChatService {
 
         let started = Date()
         // LLMRPC_USAGE_LOGGING=off (a benchmarking knob) skips the ledger and the conversation store.
-        let usageID: String? = !services.config.usageLogging ? nil : try db.beginUsage(PendingUsage(
+        let usageID: String? = !services.config.usageLogging ? nil : try await db.beginUsage(PendingUsage(
             userId: user.id, modelId: model.id, modelName: model.modelName, provider: model.provider,
             keySource: keySource == .user ? .user : .system, stream: stream, prices: model.prices,
             reservation: reservation ?? .zero, createdAt: started))
@@ -66,10 +66,10 @@ struct ChatService {
         do {
             try await call(upstream, adapter: adapter, key: key, provider: model.provider, outcome: &outcome)
         } catch {
-            return try finish(error: error, outcome: outcome, usageID: usageID, params: params, model: model,
+            return try await finish(error: error, outcome: outcome, usageID: usageID, params: params, model: model,
                               pricing: pricing, keySource: keySource, started: started, estimatedInput: estimatedInput)
         }
-        return try record(outcome: outcome, status: .completed, usageID: usageID, params: params, model: model,
+        return try await record(outcome: outcome, status: .completed, usageID: usageID, params: params, model: model,
                           pricing: pricing, keySource: keySource, started: started, estimatedInput: estimatedInput)
     }
 
@@ -225,18 +225,18 @@ struct ChatService {
 
     private func finish(error: Error, outcome: Outcome, usageID: String?, params: ChatParams, model: ModelRecord,
                         pricing: ModelPricing, keySource: KeyResolver.Source, started: Date,
-                        estimatedInput: Int) throws -> JSONValue {
+                        estimatedInput: Int) async throws -> JSONValue {
         let cancelled = error is CancellationError || (error as? HTTPError)?.kind == .cancelled || Task.isCancelled
         if cancelled {
             var o = outcome
             o.finish = .cancelled
             if stream {
-                return try record(outcome: o, status: .cancelled, usageID: usageID, params: params, model: model,
+                return try await record(outcome: o, status: .cancelled, usageID: usageID, params: params, model: model,
                                   pricing: pricing, keySource: keySource, started: started, estimatedInput: estimatedInput)
             }
             let (usage, _) = billedUsage(o, estimatedInput: estimatedInput)
             let cost = CostCalculator.cost(usage: usage, pricing: pricing)
-            if let usageID { try db.settleUsage(id: usageID, UsageSettlement(status: .cancelled, errorType: "cancelled",
+            if let usageID { try await db.settleUsage(id: usageID, UsageSettlement(status: .cancelled, errorType: "cancelled",
                                                             upstreamStatus: o.upstreamStatus, usage: usage,
                                                             usageEstimated: true, cost: cost.stored,
                                                             latencyMs: Self.ms(since: started))) }
@@ -272,7 +272,7 @@ struct ChatService {
         if outcome.outputStarted { wire.data["retryable"] = .bool(false) }
         let (usage, estimated) = consumed ? billedUsage(outcome, estimatedInput: estimatedInput) : (Usage(), false)
         let cost = CostCalculator.cost(usage: usage, pricing: pricing)
-        if let usageID { try db.settleUsage(id: usageID, UsageSettlement(status: .failed, errorType: wire.type,
+        if let usageID { try await db.settleUsage(id: usageID, UsageSettlement(status: .failed, errorType: wire.type,
                                                         upstreamStatus: outcome.upstreamStatus, usage: usage,
                                                         usageEstimated: estimated, cost: cost.stored,
                                                         latencyMs: Self.ms(since: started))) }
@@ -285,7 +285,7 @@ struct ChatService {
 
     private func record(outcome o: Outcome, status: UsageStatus, usageID: String?, params: ChatParams, model: ModelRecord,
                         pricing: ModelPricing, keySource: KeyResolver.Source, started: Date,
-                        estimatedInput: Int) throws -> JSONValue {
+                        estimatedInput: Int) async throws -> JSONValue {
         let (usage, estimated) = billedUsage(o, estimatedInput: estimatedInput)
         let cost = CostCalculator.cost(usage: usage, pricing: pricing)
         let calls = o.orderedToolCalls.map { c -> ToolCall in
@@ -294,11 +294,14 @@ struct ChatService {
             return c
         }
         let finish: FinishReason = (o.finish == .stop && !calls.isEmpty) ? .toolCalls : o.finish
-        let ids = try usageID.map { usageID in try db.settleChat(ChatSettlement(
-            usageId: usageID, conversationId: params.conversationID, messages: params.messages,
-            assistant: ChatMessage(role: .assistant, content: o.text, toolCalls: calls),
-            status: status, upstreamStatus: o.upstreamStatus, usage: usage, usageEstimated: estimated,
-            cost: cost.stored, latencyMs: Self.ms(since: started))) }
+        var ids: (conversationId: String, assistantMessageId: String?)? = nil
+        if let usageID {
+            ids = try await db.settleChat(ChatSettlement(
+                usageId: usageID, conversationId: params.conversationID, messages: params.messages,
+                assistant: ChatMessage(role: .assistant, content: o.text, toolCalls: calls),
+                status: status, upstreamStatus: o.upstreamStatus, usage: usage, usageEstimated: estimated,
+                cost: cost.stored, latencyMs: Self.ms(since: started)))
+        }
         services.logger.info("chat", metadata: [
             "status": "\(status.rawValue)", "provider": "\(model.provider.rawValue)", "model": "\(model.modelName)",
             "input_tokens": "\(usage.inputTokens)", "output_tokens": "\(usage.outputTokens)",

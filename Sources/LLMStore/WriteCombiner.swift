@@ -1,0 +1,158 @@
+import GRDB
+import GRDBSQLite
+import Synchronization
+
+/// Group commit for the writes of chat requests. Every chat request writes twice (its
+/// pending usage row, then its settlement), and each commit writes every page it touched to
+/// the WAL. Under load, writes that arrive while one is running wait (suspended, not
+/// blocking a thread) and are committed together in the next transaction, each in its own
+/// savepoint, so one failing write (a budget refusal) does not undo the others.
+///
+/// No thread of its own: the first writer to arrive leads: it runs its write with whatever
+/// is queued by then, resumes the others with their results, and hands the lead to the next
+/// queued writer if any. A lone writer goes straight through, as if there were no combiner.
+final class WriteCombiner: Sendable {
+    typealias Work = @Sendable (Database) throws -> Void
+
+    private enum Signal: Sendable {
+        case done((any Error)?)
+        case lead
+    }
+
+    private struct Waiter: Sendable {
+        let work: Work
+        let continuation: CheckedContinuation<Signal, Never>
+    }
+
+    private struct State {
+        var busy = false
+        var queue: [Waiter] = []
+    }
+
+    private let state = Mutex(State())
+    /// Writes per transaction, at most (a bound on a batch's savepoints and latency).
+    static let maxBatch = 64
+    /// Transactions run by this combiner (for tests and diagnostics).
+    let transactions = Atomic<Int>(0)
+
+    /// Writes waiting for the current transaction to end.
+    var queued: Int { state.withLock { $0.queue.count } }
+
+    /// Runs `work` in a write transaction, alone or with others; rethrows its own error.
+    func perform(_ pool: DatabasePool, _ work: @escaping Work) async throws {
+        var signal: Signal = state.withLock { s in
+            if s.busy { return .done(nil) }
+            s.busy = true
+            return .lead
+        }
+        if case .done = signal {
+            signal = await withCheckedContinuation { c in
+                let lead = state.withLock { s -> Bool in
+                    if !s.busy { s.busy = true; return true }
+                    s.queue.append(Waiter(work: work, continuation: c))
+                    return false
+                }
+                if lead { c.resume(returning: .lead) }
+            }
+        }
+        switch signal {
+        case .done(let error):
+            if let error { throw error }
+        case .lead:
+            if let error = lead(pool, work) { throw error }
+        }
+    }
+
+    private func lead(_ pool: DatabasePool, _ own: @escaping Work) -> (any Error)? {
+        let others = state.withLock { s -> [Waiter] in
+            let n = min(s.queue.count, Self.maxBatch - 1)
+            let taken = Array(s.queue.prefix(n))
+            s.queue.removeFirst(n)
+            return taken
+        }
+        let errors = Self.commit(pool, [own] + others.map(\.work))
+        transactions.add(1, ordering: .relaxed)
+        for (waiter, error) in zip(others, errors.dropFirst()) {
+            waiter.continuation.resume(returning: .done(error))
+        }
+        let next = state.withLock { s -> Waiter? in
+            if s.queue.isEmpty { s.busy = false; return nil }
+            return s.queue.removeFirst()
+        }
+        next?.continuation.resume(returning: .lead)
+        return errors[0]
+    }
+
+    /// Runs the works in one `BEGIN IMMEDIATE` … `COMMIT`, each (when there are several) in
+    /// its own savepoint. Returns each work's error, or nil. If SQLite ends the transaction
+    /// itself (a full disk, an I/O error) or the commit fails, every work gets that error.
+    static func commit(_ pool: DatabasePool, _ works: [Work]) -> [(any Error)?] {
+        do {
+            return try pool.writeWithoutTransaction { db -> [(any Error)?] in
+                func inTransaction() -> Bool {
+                    guard let c = db.sqliteConnection else { return false }
+                    return sqlite3_get_autocommit(c) == 0
+                }
+                try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+                var errors: [(any Error)?] = []
+                errors.reserveCapacity(works.count)
+                do {
+                    if works.count == 1 {
+                        try works[0](db)
+                        errors.append(nil)
+                    } else {
+                        for work in works {
+                            try db.cachedStatement(sql: "SAVEPOINT combined_write").execute()
+                            do {
+                                try work(db)
+                                try db.cachedStatement(sql: "RELEASE combined_write").execute()
+                                errors.append(nil)
+                            } catch {
+                                guard inTransaction() else { throw error }
+                                try db.cachedStatement(sql: "ROLLBACK TO combined_write").execute()
+                                try db.cachedStatement(sql: "RELEASE combined_write").execute()
+                                errors.append(error)
+                            }
+                        }
+                    }
+                    try db.cachedStatement(sql: "COMMIT").execute()
+                    return errors
+                } catch {
+                    if inTransaction() { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                    throw error
+                }
+            }
+        } catch {
+            return Array(repeating: error, count: works.count)
+        }
+    }
+}
+
+/// The result of a write run by the combiner, set by the work, read by its caller.
+final class WriteResult<T>: @unchecked Sendable {
+    var value: T?
+}
+
+extension AppDatabase {
+    /// One write transaction (`BEGIN IMMEDIATE` … `COMMIT`, both cached statements: GRDB
+    /// prepares them anew for each `write`). Rolled back if `body` throws.
+    func writeTransaction<T>(_ body: @escaping @Sendable (Database) throws -> T) throws -> T {
+        let result = WriteResult<T>()
+        if let error = WriteCombiner.commit(pool, [{ db in result.value = try body(db) }])[0] {
+            throw StorageError.map(error, path: pool.path)
+        }
+        return result.value!
+    }
+
+    /// The same write, committed together with the writes of concurrent requests (see
+    /// `WriteCombiner`).
+    func combinedWrite<T>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let result = WriteResult<T>()
+        do {
+            try await writeCombiner.perform(pool) { db in result.value = try body(db) }
+        } catch {
+            throw StorageError.map(error, path: pool.path)
+        }
+        return result.value!
+    }
+}

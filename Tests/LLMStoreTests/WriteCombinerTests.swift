@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+import Testing
+@testable import LLMStore
+
+/// Group commit: writes that arrive while a transaction runs are committed together, each in
+/// its own savepoint.
+@Suite(.timeLimit(.minutes(1))) struct WriteCombinerTests {
+    @Test func aFailingWriteInABatchUndoesOnlyItself() throws {
+        let db = try AppDatabase.makeTemporary()
+        try db.pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL)") }
+        struct Refused: Error {}
+        let works: [WriteCombiner.Work] = (0..<5).map { i in
+            { d in
+                try d.execute(sql: "INSERT INTO t (x) VALUES (?)", arguments: [i])
+                try d.execute(sql: "INSERT INTO t (x) VALUES (?)", arguments: [i + 100])
+                if i == 2 { throw Refused() }
+            }
+        }
+        let errors = WriteCombiner.commit(db.pool, works)
+        #expect(errors.map { $0 == nil } == [true, true, false, true, true])
+        #expect(errors[2] is Refused)
+        let xs = try db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") }
+        #expect(xs == [0, 1, 3, 4, 100, 101, 103, 104])
+    }
+
+    @Test func aFailedCommitFailsEveryWriteOfTheBatch() throws {
+        let db = try AppDatabase.makeTemporary()
+        try db.pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL)") }
+        // A deferred foreign key fails at COMMIT, after every work succeeded.
+        try db.pool.write { try $0.execute(sql: """
+            CREATE TABLE parent (id INTEGER PRIMARY KEY);
+            CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);
+            """) }
+        let works: [WriteCombiner.Work] = [
+            { d in try d.execute(sql: "INSERT INTO t (x) VALUES (1)") },
+            { d in try d.execute(sql: "INSERT INTO child (p) VALUES (42)") },
+        ]
+        let errors = WriteCombiner.commit(db.pool, works)
+        #expect(errors.allSatisfy { ($0 as? DatabaseError)?.resultCode == .SQLITE_CONSTRAINT })
+        #expect(try db.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM t") } == 0)
+    }
+
+    @Test func writesArrivingDuringACommitShareTheNextTransaction() async throws {
+        let db = try AppDatabase.makeTemporary()
+        try await db.pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL)") }
+        let combiner = db.writeCombiner
+        let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        // The first write holds its transaction open until the others are queued.
+        let first = Task.detached {
+            try await db.combinedWrite { d in
+                try d.execute(sql: "INSERT INTO t (x) VALUES (-1)")
+                inside.signal()
+                _ = release.wait(timeout: .now() + 30)
+            }
+        }
+        await withCheckedContinuation { c in DispatchQueue.global().async { inside.wait(); c.resume() } }
+        let n = 20
+        let writers = (0..<n).map { i in
+            Task.detached { () -> Bool in
+                do {
+                    try await db.combinedWrite { d in
+                        try d.execute(sql: "INSERT INTO t (x) VALUES (?)", arguments: [i])
+                        if i == 7 { throw DatabaseError(resultCode: .SQLITE_CONSTRAINT, message: "refused") }
+                    }
+                    return true
+                } catch { return false }
+            }
+        }
+        while combiner.queued < n { await Task.yield() }
+        release.signal()
+        try await first.value
+        var ok: [Bool] = []
+        for w in writers { ok.append(await w.value) }
+        #expect(ok.filter { !$0 }.count == 1 && ok[7] == false)
+        #expect(combiner.transactions.load(ordering: .relaxed) == 2)
+        let xs = try await db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") }
+        #expect(xs == [-1] + (0..<n).filter { $0 != 7 })
+    }
+}
