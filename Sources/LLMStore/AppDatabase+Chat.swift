@@ -179,9 +179,19 @@ extension AppDatabase {
 
     /// Whether process `pid` exists (`kill(pid, 0)` does not fail with ESRCH), counting the
     /// calling process as dead (see `markInterruptedUsage`).
+    /// A zombie (killed, not yet reaped by its parent) counts as dead: it runs no request.
     public static func isOtherProcessAlive(_ pid: Int32) -> Bool {
         if pid == getpid() || pid <= 0 { return false }
-        return kill(pid, 0) == 0 || errno != ESRCH
+        guard kill(pid, 0) == 0 || errno != ESRCH else { return false }
+        #if os(Linux)
+        // /proc/<pid>/stat: "pid (comm) S ..."; the state follows the last ')'.
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")"),
+           let state = stat[stat.index(after: close)...].first(where: { $0 != " " }) {
+            return state != "Z" && state != "X"
+        }
+        #endif
+        return true
     }
 
     /// The usage row with this id, or nil.

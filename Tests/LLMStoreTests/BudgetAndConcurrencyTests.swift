@@ -85,6 +85,23 @@ import Testing
         #expect(!AppDatabase.isOtherProcessAlive(Int32.max))
     }
 
+    #if os(Linux)
+    @Test func aKilledButUnreapedProcessCountsAsDead() throws {
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sleep"), strdup("60"), nil]
+        defer { argv.forEach { free($0) } }
+        #expect(posix_spawn(&pid, "/bin/sleep", nil, nil, argv, environ) == 0)
+        #expect(AppDatabase.isOtherProcessAlive(pid))
+        kill(pid, SIGKILL)
+        // Wait for its exit without reaping it: it stays a zombie until waitpid below.
+        var info = siginfo_t()
+        #expect(waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == 0)
+        #expect(!AppDatabase.isOtherProcessAlive(pid))
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+    #endif
+
     @Test func twoInstancesOnOneFileWritingConcurrentlyLoseNothing() throws {
         let one = try AppDatabase.makeTemporary()
         let two = try AppDatabase(path: one.path)
