@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Splits a byte stream into lines ended by "\n". One trailing "\r" is stripped, blank lines are
 /// skipped, a last line without "\n" is delivered by `finish()`, and a line longer than
 /// `maxLineLength` is reported once as `.tooLong` and then skipped up to its end, without
@@ -18,10 +24,19 @@ public struct LineFramer {
 
     /// Feeds bytes; calls `emit` for every complete frame, in order.
     public mutating func feed<C: Collection>(_ bytes: C, _ emit: (Frame) -> Void) where C.Element == UInt8 {
-        var start = bytes.startIndex
-        while start != bytes.endIndex {
-            guard let nl = bytes[start...].firstIndex(of: 0x0A) else {
-                let rest = bytes[start...]
+        let done: Void? = bytes.withContiguousStorageIfAvailable { feed(UnsafeRawBufferPointer($0), emit) }
+        if done == nil { Array(bytes).withUnsafeBytes { feed($0, emit) } }
+    }
+
+    /// Feeds bytes; calls `emit` for every complete frame, in order. Lines are found with
+    /// `memchr` (the generic, unspecialised search cost more than parsing the request).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (Frame) -> Void) {
+        guard let base = bytes.baseAddress else { return }
+        var start = 0
+        let end = bytes.count
+        while start < end {
+            guard let hit = memchr(base + start, 0x0A, end - start) else {
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
                 if !discarding {
                     if buffer.count + rest.count > maxLineLength + 1 {  // +1: a "\r" may still be stripped
                         buffer.removeAll(keepingCapacity: false)
@@ -33,7 +48,8 @@ public struct LineFramer {
                 }
                 return
             }
-            let part = bytes[start..<nl]
+            let nl = base.distance(to: UnsafeRawPointer(hit))
+            let part = UnsafeRawBufferPointer(rebasing: bytes[start..<nl])
             if discarding {
                 discarding = false
             } else if buffer.isEmpty {
@@ -44,7 +60,7 @@ public struct LineFramer {
                 buffer.removeAll(keepingCapacity: true)
                 deliver(line, emit)
             }
-            start = bytes.index(after: nl)
+            start = nl + 1
         }
     }
 
@@ -62,8 +78,8 @@ public struct LineFramer {
         var line = line
         if line.last == 0x0D { line.removeLast() }
         if line.count > maxLineLength { emit(.tooLong); return }
-        // Blank (whitespace-only) lines are skipped.
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+        // Blank (whitespace-only) lines are skipped (a request starts with "{" at once).
+        if line.first != UInt8(ascii: "{"), line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
         emit(.line(line))
     }
 }

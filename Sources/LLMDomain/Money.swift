@@ -66,17 +66,27 @@ public struct PricePerMillion: Sendable, Hashable, Codable, CustomStringConverti
 /// Exact decimal text from a fixed-point integer, without Decimal arithmetic (which is slow):
 /// `fixedPoint(3_750_000, scale: 6)` is "3.75", `fixedPoint(-5, scale: 12)` is "-0.000000000005".
 public func fixedPointString(_ value: Int64, scale: Int) -> String {
-    let negative = value < 0
-    let magnitude = value.magnitude
-    var digits = String(magnitude)
-    if digits.count <= scale { digits = String(repeating: "0", count: scale - digits.count + 1) + digits }
-    let split = digits.index(digits.endIndex, offsetBy: -scale)
-    var whole = String(digits[..<split])
-    var fraction = String(digits[split...])
-    while fraction.last == "0" { fraction.removeLast() }
-    if whole.isEmpty { whole = "0" }
-    let text = fraction.isEmpty ? whole : whole + "." + fraction
-    return negative ? "-" + text : text
+    // Digits from the right, into a small buffer (no intermediate strings).
+    var magnitude = value.magnitude
+    var digits = [UInt8](repeating: 0, count: 24 + max(0, scale))
+    var n = 0
+    repeat {
+        digits[n] = UInt8(48 + magnitude % 10)
+        magnitude /= 10
+        n += 1
+    } while magnitude > 0
+    while n <= scale { digits[n] = 48; n += 1 }  // at least one digit before the point
+    var fractionEnd = 0  // trailing zeros of the fraction are dropped
+    while fractionEnd < scale && digits[fractionEnd] == 48 { fractionEnd += 1 }
+    var out = [UInt8]()
+    out.reserveCapacity(n + 2)
+    if value < 0 { out.append(UInt8(ascii: "-")) }
+    for i in stride(from: n - 1, through: scale, by: -1) { out.append(digits[i]) }
+    if fractionEnd < scale {
+        out.append(UInt8(ascii: "."))
+        for i in stride(from: scale - 1, through: fractionEnd, by: -1) { out.append(digits[i]) }
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 extension Money {

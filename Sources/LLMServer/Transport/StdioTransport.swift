@@ -149,10 +149,12 @@ public final class StdioTransport: @unchecked Sendable {
                 let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
-                framer.feed(buf[0..<n]) { frame in
-                    switch frame {
-                    case .line(let l): conn.receiveLine(l)
-                    case .tooLong: conn.receiveTooLong(limit: limit)
+                buf.withUnsafeBytes { raw in
+                    framer.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { frame in
+                        switch frame {
+                        case .line(let l): conn.receiveLine(l)
+                        case .tooLong: conn.receiveTooLong(limit: limit)
+                        }
                     }
                 }
             }
