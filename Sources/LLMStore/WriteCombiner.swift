@@ -8,9 +8,10 @@ import Synchronization
 /// blocking a thread) and are committed together in the next transaction, each in its own
 /// savepoint, so one failing write (a budget refusal) does not undo the others.
 ///
-/// No thread of its own: the first writer to arrive leads: it runs its write with whatever
-/// is queued by then, resumes the others with their results, and hands the lead to the next
-/// queued writer if any. A lone writer goes straight through, as if there were no combiner.
+/// No thread of its own: the first writer to arrive leads: it yields once (so that ready
+/// tasks, under load other requests about to write, run and queue), runs its write with
+/// whatever is queued by then, resumes the others with their results, and hands the lead to
+/// the next queued writer if any. A lone writer goes straight through.
 final class WriteCombiner: Sendable {
     typealias Work = @Sendable (Database) throws -> Void
 
@@ -59,6 +60,10 @@ final class WriteCombiner: Sendable {
         case .done(let error):
             if let error { throw error }
         case .lead:
+            // Let the tasks that are ready run first: under load they are other requests about
+            // to write, which then queue and share this transaction. (Without this, the leader
+            // holds the only core through its commit and batches stay of one.)
+            await Task.yield()
             if let error = lead(pool, work) { throw error }
         }
     }
