@@ -105,6 +105,7 @@ public enum App {
             transport.connection.cancelAll()
             Task {
                 await transport.connection.drain()
+                await services.db.writesSettled()
                 transport.flush()
                 exit(0)
             }
@@ -112,6 +113,7 @@ public enum App {
         services.logger.info("serving on stdio", metadata: ["version": "\(services.version)"])
         await transport.run()
         _ = signals
+        await services.db.writesSettled()
         services.logger.info("end of input; exiting")
         return 0
     }
@@ -130,6 +132,7 @@ public enum App {
             services.logger.notice("signal received; shutting down", metadata: ["signal": "\(sig)"])
             Task {
                 await server.stop()
+                await services.db.writesSettled()
                 exit(0)
             }
         }

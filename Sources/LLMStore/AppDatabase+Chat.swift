@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import LLMDomain
 
 /// Recording chat requests, crash-safely: a 'pending' usage row before the upstream call,
@@ -69,14 +70,52 @@ extension AppDatabase {
         try writeTransaction(settleChatWork(s))
     }
 
-    /// `settleChat`, committed together with concurrent requests' writes (group commit).
-    public func settleChat(_ s: ChatSettlement) async throws -> (conversationId: String, assistantMessageId: String?) {
-        try await combinedWrite(settleChatWork(s))
+    /// `settleChat` without waiting for the commit: the ids are made now and returned at once,
+    /// the write joins the next group commit, and a chat's answer goes out without waiting for
+    /// its record. Every later request of this process sees the record: the server waits for
+    /// `writesSettled()` before it reads (and before it exits). If the conversation part fails
+    /// (the conversation was deleted meanwhile), the usage row is still settled alone; `failed`
+    /// is called only if nothing could be recorded (the row then stays 'pending', and becomes
+    /// 'interrupted' at the next start).
+    public func settleChatDeferred(_ s: ChatSettlement, failed: @escaping @Sendable (any Error) -> Void)
+        -> (conversationId: String, assistantMessageId: String?) {
+        let conversationId = s.conversationId ?? newId()
+        let assistantId = s.assistant == nil ? nil : newId()
+        let work = settleChatWork(s, conversationId: conversationId, assistantId: assistantId)
+        let usageOnly = settleUsageWork(id: s.usageId, UsageSettlement(
+            status: s.status, errorType: s.errorType, upstreamStatus: s.upstreamStatus, usage: s.usage,
+            usageEstimated: s.usageEstimated, cost: s.cost, latencyMs: s.latencyMs, completedAt: s.completedAt))
+        writeCombiner.runDeferred(pool, { db in _ = try work(db) }) { [self] error in
+            guard let error else { return }
+            // Until a record succeeds again, chats record before they answer (so a client sees
+            // the storage error, e.g. a full disk, instead of ids that were never stored).
+            deferredRecordsFailingFlag.store(true, ordering: .relaxed)
+            failed(StorageError.map(error, path: pool.path))
+            writeCombiner.runDeferred(pool, usageOnly) { _ in }
+        }
+        return (conversationId, assistantId)
     }
 
-    private func settleChatWork(_ s: ChatSettlement) -> @Sendable (Database) throws -> (conversationId: String, assistantMessageId: String?) {
-        let newConversationId = s.conversationId == nil ? newId() : nil
-        let assistantId = s.assistant == nil ? nil : newId()
+    /// Whether a deferred chat record failed and no record has succeeded since: callers then
+    /// use `settleChat` (which waits) instead of `settleChatDeferred`.
+    public var deferredRecordsFailing: Bool { deferredRecordsFailingFlag.load(ordering: .relaxed) }
+
+    /// Waits until every deferred write this process started has been committed (or failed).
+    public func writesSettled() async {
+        await writeCombiner.settled()
+    }
+
+    /// `settleChat`, committed together with concurrent requests' writes (group commit).
+    public func settleChat(_ s: ChatSettlement) async throws -> (conversationId: String, assistantMessageId: String?) {
+        let ids = try await combinedWrite(settleChatWork(s))
+        deferredRecordsFailingFlag.store(false, ordering: .relaxed)
+        return ids
+    }
+
+    private func settleChatWork(_ s: ChatSettlement, conversationId: String? = nil, assistantId: String? = nil)
+        -> @Sendable (Database) throws -> (conversationId: String, assistantMessageId: String?) {
+        let newConversationId = s.conversationId == nil ? (conversationId ?? newId()) : nil
+        let assistantId = s.assistant == nil ? nil : (assistantId ?? newId())
         let messageIds = s.messages.map { _ in newId() }
         return { db in
             let endMs = Timestamp.ms(s.completedAt)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import LLMDomain
 
 /// The service's one SQLite database: every read and write of the app goes through the
@@ -19,6 +20,8 @@ public final class AppDatabase: Sendable {
     let settingsCache = SettingsCache()
     /// Group commit of chat requests' writes (see `WriteCombiner.swift`).
     let writeCombiner = WriteCombiner()
+    /// Set when a deferred chat record fails (see `settleChatDeferred`).
+    let deferredRecordsFailingFlag = Atomic<Bool>(false)
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// `maxSizeBytes` caps the file (SQLite's `max_page_count`): past it, writes fail with the

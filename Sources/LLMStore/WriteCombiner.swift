@@ -28,6 +28,9 @@ final class WriteCombiner: Sendable {
     private struct State {
         var busy = false
         var queue: [Waiter] = []
+        /// Deferred writes started and not yet finished, and who waits for them to finish.
+        var deferred = 0
+        var settledWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
@@ -38,6 +41,37 @@ final class WriteCombiner: Sendable {
 
     /// Writes waiting for the current transaction to end.
     var queued: Int { state.withLock { $0.queue.count } }
+
+    /// Starts `work` without waiting for it (see `AppDatabase.settleChatDeferred`); `done`
+    /// gets its outcome. `settled()` waits for every deferred write started before it.
+    func runDeferred(_ pool: DatabasePool, _ work: @escaping Work, done: @escaping @Sendable ((any Error)?) -> Void) {
+        state.withLock { $0.deferred += 1 }
+        Task {
+            var failure: (any Error)? = nil
+            do { try await perform(pool, work) } catch { failure = error }
+            done(failure)
+            let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                s.deferred -= 1
+                guard s.deferred == 0 else { return [] }
+                defer { s.settledWaiters = [] }
+                return s.settledWaiters
+            }
+            for w in waiters { w.resume() }
+        }
+    }
+
+    /// Returns once no deferred write is outstanding (at once when none is).
+    func settled() async {
+        if state.withLock({ $0.deferred == 0 }) { return }
+        await withCheckedContinuation { c in
+            let now = state.withLock { s -> Bool in
+                if s.deferred == 0 { return true }
+                s.settledWaiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
 
     /// Runs `work` in a write transaction, alone or with others; rethrows its own error.
     func perform(_ pool: DatabasePool, _ work: @escaping Work) async throws {

@@ -32,6 +32,7 @@ struct ChatService {
         // Context: stored history (if continuing a conversation) then this request's messages.
         var context = params.messages
         if let cid = params.conversationID {
+            await db.writesSettled()  // the previous exchange of this conversation may still be on its way
             let history = try db.conversationHistory(id: cid, userId: user.id)
             context = history.map(\.chatMessage) + params.messages
         }
@@ -294,13 +295,25 @@ struct ChatService {
             return c
         }
         let finish: FinishReason = (o.finish == .stop && !calls.isEmpty) ? .toolCalls : o.finish
+        // The record joins the next group commit; the answer does not wait for it (see
+        // `AppDatabase.settleChatDeferred`: later requests of this process wait for it).
+        // After a failed deferred record, records wait again, so the client sees the error.
+        let logger = services.logger
         var ids: (conversationId: String, assistantMessageId: String?)? = nil
         if let usageID {
-            ids = try await db.settleChat(ChatSettlement(
+            let settlement = ChatSettlement(
                 usageId: usageID, conversationId: params.conversationID, messages: params.messages,
                 assistant: ChatMessage(role: .assistant, content: o.text, toolCalls: calls),
                 status: status, upstreamStatus: o.upstreamStatus, usage: usage, usageEstimated: estimated,
-                cost: cost.stored, latencyMs: Self.ms(since: started)))
+                cost: cost.stored, latencyMs: Self.ms(since: started))
+            if db.deferredRecordsFailing {
+                ids = try await db.settleChat(settlement)
+            } else {
+                ids = db.settleChatDeferred(settlement) { error in
+                    logger.error("a chat's conversation could not be recorded; its usage is recorded alone",
+                                 metadata: ["usage_id": "\(usageID)", "type": "\(ErrorMapping.wire(error).type)"])
+                }
+            }
         }
         services.logger.info("chat", metadata: [
             "status": "\(status.rawValue)", "provider": "\(model.provider.rawValue)", "model": "\(model.modelName)",

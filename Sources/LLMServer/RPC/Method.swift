@@ -31,12 +31,16 @@ public protocol RPCMethod: Sendable {
     static var cancelsOnInputEnd: Bool { get }
     /// Whether it changes the session (login): later requests on the connection wait for it.
     static var changesSession: Bool { get }
+    /// Whether it reads nothing that chat records write (the chat methods themselves): other
+    /// methods first wait for this process's chat records to be committed.
+    static var skipsRecordBarrier: Bool { get }
     static func handle(_ params: Params, _ ctx: MethodContext) async throws -> Result
 }
 
 extension RPCMethod {
     public static var cancelsOnInputEnd: Bool { false }
     public static var changesSession: Bool { false }
+    public static var skipsRecordBarrier: Bool { false }
 }
 
 /// A registered method with its types erased.
@@ -45,6 +49,7 @@ struct AnyMethod: Sendable {
     let access: MethodAccess
     let cancelsOnInputEnd: Bool
     let changesSession: Bool
+    let skipsRecordBarrier: Bool
     let run: @Sendable (Params, MethodContext) async throws -> JSONValue
 
     init<M: RPCMethod>(_ m: M.Type) {
@@ -52,6 +57,7 @@ struct AnyMethod: Sendable {
         access = M.access
         cancelsOnInputEnd = M.cancelsOnInputEnd
         changesSession = M.changesSession
+        skipsRecordBarrier = M.skipsRecordBarrier
         run = { params, ctx in try await M.handle(try M.Params(params), ctx).json }
     }
 }

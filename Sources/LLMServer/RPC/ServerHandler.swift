@@ -23,6 +23,7 @@ public final class ServerHandler: RPCHandler, @unchecked Sendable {
 
     public func handle(_ request: RPCRequest, context: RPCContext) async throws -> JSONValue {
         if request.method == "exit" {
+            await services.db.writesSettled()
             onExit(session.didShutdown ? 0 : 1)
             return .null
         }
@@ -30,6 +31,9 @@ public final class ServerHandler: RPCHandler, @unchecked Sendable {
             if request.isNotification { return .null }
             throw RPCError.methodNotFound(request.method)
         }
+        // Chat records are committed after their answers (group commit): every other method
+        // waits until those of this process are in, so it reads what the client has seen.
+        if !method.skipsRecordBarrier { await services.db.writesSettled() }
         var user: UserRecord? = nil
         if method.access != .anyone {
             user = try await authenticatedUser()

@@ -4,6 +4,7 @@ import LLMJSON
 /// `llm/chat/completions`: one answer, recorded with its usage and cost.
 struct ChatCompletionsMethod: RPCMethod {
     static let name = "llm/chat/completions"
+    static let skipsRecordBarrier = true
     static let access = MethodAccess.user
 
     static func handle(_ params: ChatParams, _ ctx: MethodContext) async throws -> JSONValue {
@@ -15,6 +16,7 @@ struct ChatCompletionsMethod: RPCMethod {
 /// same result as the plain method (also on cancellation, with `finish_reason: "cancelled"`).
 struct ChatCompletionsStreamMethod: RPCMethod {
     static let name = "llm/chat/completions/stream"
+    static let skipsRecordBarrier = true
     static let access = MethodAccess.user
     static let cancelsOnInputEnd = true
 

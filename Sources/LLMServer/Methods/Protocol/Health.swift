@@ -5,6 +5,7 @@ import LLMJSON
 /// `server/health`: liveness and database reachability.
 struct HealthMethod: RPCMethod {
     static let name = "server/health"
+    static let skipsRecordBarrier = true
     static let access = MethodAccess.anyone
 
     static func handle(_ params: NoParams, _ ctx: MethodContext) async throws -> JSONValue {
