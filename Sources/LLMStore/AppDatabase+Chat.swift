@@ -41,11 +41,12 @@ extension AppDatabase {
                                       extra: ["remaining_usd": "\(left.usd)"])
                 }
             }
+            // The user must exist (checked above): the in-flight table has no foreign key.
             let insert = try RawStatement(db, """
-                INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
+                INSERT INTO llm_usage_inflight (id, user_id, model_id, model_name, provider, key_source, stream,
                     input_price_pico, output_price_pico, cached_input_price_pico, cache_write_price_pico,
-                    priced, reserved_pico, created_at, server_pid)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?)
+                    reserved_pico, created_at, server_pid)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             insert.bindAll([
                 .text(id), .text(p.userId), .text(p.modelId), .text(p.modelName), .text(p.provider.rawValue),
@@ -197,6 +198,24 @@ extension AppDatabase {
         try write { db in
             let now = Timestamp.ms(Date())
             var count = 0
+            // In-flight rows of dead processes (and stale ones) move into the log as 'interrupted'.
+            func moveInflight(where condition: String, _ argument: Int64) throws {
+                try db.cachedStatement(sql: """
+                        INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
+                            input_price_pico, output_price_pico, cached_input_price_pico, cache_write_price_pico,
+                            priced, reserved_pico, created_at, completed_at, server_pid)
+                        SELECT id, user_id, model_id, model_name, provider, key_source, stream, 'interrupted',
+                            input_price_pico, output_price_pico, cached_input_price_pico, cache_write_price_pico,
+                            0, 0, created_at, ?, server_pid
+                        FROM llm_usage_inflight WHERE \(condition)
+                        """).execute(arguments: [now, argument])
+                count += db.changesCount
+                try db.cachedStatement(sql: "DELETE FROM llm_usage_inflight WHERE \(condition)").execute(arguments: [argument])
+            }
+            let inflightPids = try Int32.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT server_pid FROM llm_usage_inflight"))
+            for pid in inflightPids where !isAlive(pid) { try moveInflight(where: "server_pid = ?", Int64(pid)) }
+            if let staleBefore { try moveInflight(where: "created_at < ?", Timestamp.ms(staleBefore)) }
+            // 'pending' rows in the log itself (written by earlier versions).
             let pids = try Int32.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT server_pid FROM llm_usage_log WHERE status = 'pending'"))
             for pid in pids where !isAlive(pid) {
                 try db.cachedStatement(sql: """
@@ -236,7 +255,20 @@ extension AppDatabase {
     /// The usage row with this id, or nil.
     public func usage(id: String) throws -> UsageRow? {
         try read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_usage_log WHERE id = ?"), arguments: [id]).map(UsageRow.init(row:))
+            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM llm_usage_log WHERE id = ?"), arguments: [id]) {
+                return try UsageRow(row: row)
+            }
+            // A request in flight: its row as the log will show it while it is 'pending'.
+            return try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT id, user_id, model_id, model_name, provider, NULL AS conversation_id, NULL AS message_id,
+                    key_source, stream, 'pending' AS status, NULL AS error_type, NULL AS upstream_status,
+                    0 AS input_tokens, 0 AS output_tokens, 0 AS cache_read_input_tokens,
+                    0 AS cache_creation_input_tokens, 0 AS reasoning_tokens, 0 AS usage_estimated,
+                    input_price_pico, output_price_pico, cached_input_price_pico, cache_write_price_pico,
+                    NULL AS input_cost_pico, NULL AS output_cost_pico, NULL AS total_cost_pico, 0 AS priced,
+                    reserved_pico, NULL AS latency_ms, created_at, NULL AS completed_at, server_pid
+                FROM llm_usage_inflight WHERE id = ?
+                """), arguments: [id]).map(UsageRow.init(row:))
         }
     }
 
@@ -257,6 +289,42 @@ extension AppDatabase {
         guard status != .pending else {
             throw DomainError(.badRequest, "A usage record cannot be settled as pending")
         }
+        // A request in flight: its row moves into the log with its final numbers.
+        let take = try RawStatement(db, """
+            DELETE FROM llm_usage_inflight WHERE id = ?
+            RETURNING user_id, model_id, model_name, provider, key_source, stream, input_price_pico, output_price_pico,
+                cached_input_price_pico, cache_write_price_pico, created_at, server_pid
+            """)
+        take.bind(1, id)
+        if try take.step() {
+            let owner = UsageOwner(userId: take.text(0) ?? "", modelId: take.text(1) ?? "", createdAt: take.int64(10))
+            var moved: [RawValue] = [.text(id), .text(owner.userId), .text(owner.modelId), .text(take.text(2)),
+                                     .text(take.text(3)), .text(take.text(4)), .int(take.int64(5))]
+            for column in Int32(6)...9 { moved.append(.int(take.isNull(column) ? nil : take.int64(column))) }
+            moved += [.int(owner.createdAt), .int(take.int64(11))]
+            try take.run()
+            let insert = try RawStatement(db, """
+                INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream,
+                    input_price_pico, output_price_pico, cached_input_price_pico, cache_write_price_pico,
+                    created_at, server_pid, status, error_type, upstream_status,
+                    input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens,
+                    reasoning_tokens, usage_estimated, input_cost_pico, output_cost_pico, total_cost_pico, priced,
+                    reserved_pico, latency_ms, completed_at, conversation_id, message_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+                """)
+            insert.bindAll(moved + [
+                .text(status.rawValue), .text(errorType), .int(upstreamStatus),
+                .int(usage.inputTokens), .int(usage.outputTokens), .int(usage.cacheReadInputTokens),
+                .int(usage.cacheCreationInputTokens), .int(usage.reasoningTokens), .bool(usageEstimated),
+                .int(cost?.input.picodollars), .int(cost?.output.picodollars), .int(cost?.total.picodollars),
+                .bool(cost != nil), .int(latencyMs), .int(completedAt), .text(conversationId), .text(messageId),
+            ])
+            try insert.run()
+            return owner
+        }
+        take.finish()
+        // A row already in the log: 'pending' (earlier versions) or 'interrupted' by a process
+        // that wrongly thought its owner dead.
         let update = try RawStatement(db, """
             UPDATE llm_usage_log SET status = ?, error_type = ?, upstream_status = ?,
                 input_tokens = ?, output_tokens = ?, cache_read_input_tokens = ?, cache_creation_input_tokens = ?,

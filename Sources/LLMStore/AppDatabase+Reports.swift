@@ -19,7 +19,13 @@ extension AppDatabase {
                     SELECT COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_input_tokens),
                         SUM(cache_creation_input_tokens), SUM(reasoning_tokens), COALESCE(SUM(total_cost_pico), 0),
                         COUNT(total_cost_pico), \(key)
-                    FROM llm_usage_log WHERE \(filter) GROUP BY 9
+                    FROM (SELECT user_id, created_at, model_id, model_name, provider, input_tokens, output_tokens,
+                              cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico, status
+                          FROM llm_usage_log
+                          UNION ALL
+                          SELECT user_id, created_at, model_id, model_name, provider, 0, 0, 0, 0, 0, NULL, 'pending'
+                          FROM llm_usage_inflight)
+                    WHERE \(filter) GROUP BY 9
                     """), arguments: arguments
                 ).map { row in
                     (row, UsageTotals(requests: row[0], inputTokens: row[1], outputTokens: row[2],
@@ -72,8 +78,11 @@ extension AppDatabase {
                 """),
             arguments: [userId, start, end]) ?? 0
         let reserved = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT COALESCE(SUM(reserved_pico), 0) FROM llm_usage_log WHERE user_id = ? AND status = 'pending'"),
-            arguments: [userId]) ?? 0
+            db.cachedStatement(sql: """
+                SELECT (SELECT COALESCE(SUM(reserved_pico), 0) FROM llm_usage_inflight WHERE user_id = ?)
+                     + (SELECT COALESCE(SUM(reserved_pico), 0) FROM llm_usage_log WHERE user_id = ? AND status = 'pending')
+                """),
+            arguments: [userId, userId]) ?? 0
         return (Money(picodollars: spent), Money(picodollars: reserved))
     }
 }

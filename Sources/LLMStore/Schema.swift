@@ -14,6 +14,9 @@ extension AppDatabase {
         migrator.registerMigration("v2-settings-generation") { db in
             try db.execute(sql: v2)
         }
+        migrator.registerMigration("v3-usage-inflight") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
 
@@ -189,5 +192,30 @@ extension AppDatabase {
             BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
         CREATE TRIGGER llm_models_delete_bumps_generation AFTER DELETE ON llm_models
             BEGIN UPDATE settings_generation SET n = n + 1 WHERE id = 1; END;
+        """
+
+    /// Requests in flight get their row here (one small B-tree, one page per commit) instead of
+    /// a 'pending' row in `llm_usage_log`, whose four indexes each took an insert, then a
+    /// delete and an insert again at settlement. Settling moves the row into `llm_usage_log`
+    /// with its final numbers, in one insert. Reports and budgets read both tables; a process
+    /// that starts moves the rows of dead processes into the log as 'interrupted'. (Pending
+    /// rows written to `llm_usage_log` by earlier versions are still settled and recovered.)
+    private static let v3 = """
+        CREATE TABLE llm_usage_inflight (
+            id TEXT PRIMARY KEY NOT NULL,
+            user_id TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            model_name TEXT NOT NULL,
+            provider TEXT NOT NULL CHECK (provider IN ('anthropic', 'openai', 'google')),
+            key_source TEXT NOT NULL CHECK (key_source IN ('user', 'system')),
+            stream INTEGER NOT NULL CHECK (stream IN (0, 1)),
+            input_price_pico INTEGER,
+            output_price_pico INTEGER,
+            cached_input_price_pico INTEGER,
+            cache_write_price_pico INTEGER,
+            reserved_pico INTEGER NOT NULL CHECK (reserved_pico >= 0),
+            created_at INTEGER NOT NULL,
+            server_pid INTEGER NOT NULL
+        ) STRICT, WITHOUT ROWID;
         """
 }

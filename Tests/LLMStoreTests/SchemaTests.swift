@@ -18,14 +18,14 @@ import Testing
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
                 ORDER BY name
                 """)
-            #expect(tables == ["conversations", "llm_messages", "llm_models", "llm_usage_log", "login_failures",
+            #expect(tables == ["conversations", "llm_messages", "llm_models", "llm_usage_inflight", "llm_usage_log", "login_failures",
                                "settings_generation", "system_api_keys", "user_api_keys", "users"])
             let indexes = try String.fetchAll(conn, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name
                 """)
             #expect(indexes == ["conversations_user_updated", "llm_models_name", "llm_usage_log_created", "llm_usage_log_pending",
                                 "llm_usage_log_user_created", "login_failures_username_at"])
-            #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2-settings-generation"])
+            #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2-settings-generation", "v3-usage-inflight"])
         }
         let writerPragmas = try db.pool.write { conn in
             [try Int.fetchOne(conn, sql: "PRAGMA busy_timeout"), try Int.fetchOne(conn, sql: "PRAGMA foreign_keys")]
