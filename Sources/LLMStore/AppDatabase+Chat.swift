@@ -290,10 +290,11 @@ extension AppDatabase {
             throw DomainError(.badRequest, "A usage record cannot be settled as pending")
         }
         // A request in flight: its row moves into the log with its final numbers.
+        // (SELECT then DELETE: a RETURNING clause makes SQLite build an ephemeral table.)
         let take = try RawStatement(db, """
-            DELETE FROM llm_usage_inflight WHERE id = ?
-            RETURNING user_id, model_id, model_name, provider, key_source, stream, input_price_pico, output_price_pico,
+            SELECT user_id, model_id, model_name, provider, key_source, stream, input_price_pico, output_price_pico,
                 cached_input_price_pico, cache_write_price_pico, created_at, server_pid
+            FROM llm_usage_inflight WHERE id = ?
             """)
         take.bind(1, id)
         if try take.step() {
@@ -302,7 +303,10 @@ extension AppDatabase {
                                      .text(take.text(3)), .text(take.text(4)), .int(take.int64(5))]
             for column in Int32(6)...9 { moved.append(.int(take.isNull(column) ? nil : take.int64(column))) }
             moved += [.int(owner.createdAt), .int(take.int64(11))]
-            try take.run()
+            take.finish()
+            let delete = try RawStatement(db, "DELETE FROM llm_usage_inflight WHERE id = ?")
+            delete.bind(1, id)
+            try delete.run()
             let insert = try RawStatement(db, """
                 INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream,
                     input_price_pico, output_price_pico, cached_input_price_pico, cache_write_price_pico,

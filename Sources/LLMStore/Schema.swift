@@ -17,6 +17,9 @@ extension AppDatabase {
         migrator.registerMigration("v3-usage-inflight") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4-checks-without-in-lists") { db in
+            try db.execute(sql: v4)
+        }
         return migrator
     }
 
@@ -206,9 +209,11 @@ extension AppDatabase {
             user_id TEXT NOT NULL,
             model_id TEXT NOT NULL,
             model_name TEXT NOT NULL,
-            provider TEXT NOT NULL CHECK (provider IN ('anthropic', 'openai', 'google')),
-            key_source TEXT NOT NULL CHECK (key_source IN ('user', 'system')),
-            stream INTEGER NOT NULL CHECK (stream IN (0, 1)),
+            -- ORs, not IN lists: SQLite builds an ephemeral table for a list of three or more on
+            -- every insert.
+            provider TEXT NOT NULL CHECK (provider = 'anthropic' OR provider = 'openai' OR provider = 'google'),
+            key_source TEXT NOT NULL CHECK (key_source = 'user' OR key_source = 'system'),
+            stream INTEGER NOT NULL CHECK (stream = 0 OR stream = 1),
             input_price_pico INTEGER,
             output_price_pico INTEGER,
             cached_input_price_pico INTEGER,
@@ -217,5 +222,77 @@ extension AppDatabase {
             created_at INTEGER NOT NULL,
             server_pid INTEGER NOT NULL
         ) STRICT, WITHOUT ROWID;
+        """
+
+    /// The CHECK constraints of the two tables every chat request writes, with ORs instead of
+    /// IN lists (SQLite builds an ephemeral table for an IN list of three or more values on every
+    /// insert: a fifth of an insert's cost). SQLite cannot change a constraint in place, so the
+    /// tables are rebuilt (same columns, same indexes, rows copied).
+    private static let v4 = """
+        CREATE TABLE llm_messages_v4 (
+            id TEXT PRIMARY KEY NOT NULL,
+            conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL CHECK (seq >= 0),
+            role TEXT NOT NULL CHECK (role = 'system' OR role = 'user' OR role = 'assistant' OR role = 'tool'),
+            content TEXT NOT NULL,
+            tool_calls_json TEXT,
+            tool_call_id TEXT,
+            input_tokens INTEGER CHECK (input_tokens >= 0),
+            output_tokens INTEGER CHECK (output_tokens >= 0),
+            cost_pico INTEGER,
+            created_at INTEGER NOT NULL,
+            UNIQUE (conversation_id, seq)
+        ) STRICT;
+        INSERT INTO llm_messages_v4 SELECT * FROM llm_messages;
+        DROP TABLE llm_messages;
+        ALTER TABLE llm_messages_v4 RENAME TO llm_messages;
+
+        CREATE TABLE llm_usage_log_v4 (
+            id TEXT PRIMARY KEY NOT NULL,
+            user_id TEXT NOT NULL REFERENCES users(id),
+            model_id TEXT NOT NULL,
+            model_name TEXT NOT NULL,
+            provider TEXT NOT NULL CHECK (provider = 'anthropic' OR provider = 'openai' OR provider = 'google'),
+            conversation_id TEXT,
+            message_id TEXT,
+            key_source TEXT NOT NULL CHECK (key_source IN ('user', 'system')),
+            stream INTEGER NOT NULL CHECK (stream IN (0, 1)),
+            status TEXT NOT NULL
+                CHECK (status = 'pending' OR status = 'completed' OR status = 'failed' OR status = 'cancelled'
+                       OR status = 'interrupted'),
+            error_type TEXT,
+            upstream_status INTEGER,
+            input_tokens INTEGER NOT NULL DEFAULT 0 CHECK (input_tokens >= 0),
+            output_tokens INTEGER NOT NULL DEFAULT 0 CHECK (output_tokens >= 0),
+            cache_read_input_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_read_input_tokens >= 0),
+            cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_creation_input_tokens >= 0),
+            reasoning_tokens INTEGER NOT NULL DEFAULT 0 CHECK (reasoning_tokens >= 0),
+            usage_estimated INTEGER NOT NULL DEFAULT 0 CHECK (usage_estimated IN (0, 1)),
+            input_price_pico INTEGER,
+            output_price_pico INTEGER,
+            cached_input_price_pico INTEGER,
+            cache_write_price_pico INTEGER,
+            input_cost_pico INTEGER,
+            output_cost_pico INTEGER,
+            total_cost_pico INTEGER,
+            priced INTEGER NOT NULL CHECK (priced IN (0, 1)),
+            reserved_pico INTEGER NOT NULL DEFAULT 0 CHECK (reserved_pico >= 0),
+            latency_ms INTEGER,
+            created_at INTEGER NOT NULL,
+            completed_at INTEGER,
+            server_pid INTEGER NOT NULL,
+            CHECK (status = 'pending' OR reserved_pico = 0)
+        ) STRICT;
+        INSERT INTO llm_usage_log_v4 SELECT * FROM llm_usage_log;
+        DROP TABLE llm_usage_log;
+        ALTER TABLE llm_usage_log_v4 RENAME TO llm_usage_log;
+        CREATE INDEX llm_usage_log_user_created ON llm_usage_log(
+            user_id, created_at, model_id, model_name, provider, input_tokens, output_tokens,
+            cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico, status);
+        CREATE INDEX llm_usage_log_created ON llm_usage_log(
+            created_at, user_id, model_id, model_name, provider, input_tokens, output_tokens,
+            cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico, status);
+        CREATE INDEX llm_usage_log_pending ON llm_usage_log(user_id, server_pid)
+            WHERE status = 'pending';
         """
 }

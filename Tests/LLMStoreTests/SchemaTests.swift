@@ -25,7 +25,7 @@ import Testing
                 """)
             #expect(indexes == ["conversations_user_updated", "llm_models_name", "llm_usage_log_created", "llm_usage_log_pending",
                                 "llm_usage_log_user_created", "login_failures_username_at"])
-            #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2-settings-generation", "v3-usage-inflight"])
+            #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2-settings-generation", "v3-usage-inflight", "v4-checks-without-in-lists"])
         }
         let writerPragmas = try db.pool.write { conn in
             [try Int.fetchOne(conn, sql: "PRAGMA busy_timeout"), try Int.fetchOne(conn, sql: "PRAGMA foreign_keys")]
@@ -67,5 +67,57 @@ import Testing
         let (start, end) = Timestamp.monthBounds(Fixture.date("2026-12-31T23:59:59.999Z"))
         #expect(start == Timestamp.ms(Fixture.date("2026-12-01T00:00:00.000Z")))
         #expect(end == Timestamp.ms(Fixture.date("2027-01-01T00:00:00.000Z")))
+    }
+}
+
+@Suite struct CheckRebuildMigrationTests {
+    @Test func rowsWrittenBeforeTheRebuildAreKeptAndInsertsBuildNoEphemeralTable() throws {
+        let path = NSTemporaryDirectory() + "llmrpc-v4-\(UUID().uuidString).sqlite3"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        do {
+            let old = try DatabasePool(path: path)
+            try AppDatabase.migrator.migrate(old, upTo: "v3-usage-inflight")
+            try old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u1', 'a@b.c', 'h', 1, 1);
+                    INSERT INTO conversations (id, user_id, model_id, title, created_at, updated_at) VALUES ('c1', 'u1', 'm1', 't', 1, 1);
+                    INSERT INTO llm_messages (id, conversation_id, seq, role, content, created_at) VALUES ('m1', 'c1', 0, 'user', 'hi', 1);
+                    INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
+                        input_tokens, total_cost_pico, priced, created_at, server_pid)
+                    VALUES ('l1', 'u1', 'm1', 'gpt', 'openai', 'user', 0, 'completed', 7, 42, 1, 1, 1);
+                    """)
+            }
+            try old.close()
+        }
+        let db = try AppDatabase(path: path)
+        try db.pool.read { conn in
+            #expect(try String.fetchAll(conn, sql: "SELECT content FROM llm_messages") == ["hi"])
+            #expect(try Int.fetchOne(conn, sql: "SELECT total_cost_pico FROM llm_usage_log WHERE id = 'l1'") == 42)
+            let indexes = try String.fetchAll(conn, sql: """
+                SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('llm_usage_log', 'llm_messages') ORDER BY name
+                """)
+            #expect(indexes == ["llm_usage_log_created", "llm_usage_log_pending", "llm_usage_log_user_created",
+                                "sqlite_autoindex_llm_messages_1", "sqlite_autoindex_llm_messages_2",
+                                "sqlite_autoindex_llm_usage_log_1"])
+            #expect(try Int.fetchOne(conn, sql: "PRAGMA foreign_key_check") == nil)
+            for sql in ["INSERT INTO llm_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO llm_usage_inflight (id, user_id, model_id, model_name, provider, key_source, stream, reserved_pico, created_at, server_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status, priced, created_at, server_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] {
+                let ops = try Row.fetchAll(conn, sql: "EXPLAIN \(sql)",
+                                           arguments: StatementArguments(Array(repeating: nil as String?, count: sql.filter { $0 == "?" }.count)))
+                    .map { $0["opcode"] as String }
+                #expect(!ops.contains("OpenEphemeral"), "\(sql)")
+            }
+        }
+        // The constraints still hold.
+        #expect(throws: (any Error).self) {
+            try db.pool.write { try $0.execute(sql: "INSERT INTO llm_messages (id, conversation_id, seq, role, content, created_at) VALUES ('m2', 'c1', 1, 'robot', 'x', 1)") }
+        }
+        #expect(throws: (any Error).self) {
+            try db.pool.write { try $0.execute(sql: """
+                INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status, priced, created_at, server_pid)
+                VALUES ('l2', 'u1', 'm1', 'x', 'openai', 'user', 0, 'lost', 0, 1, 1)
+                """) }
+        }
     }
 }
