@@ -28,6 +28,11 @@ public struct RPCContext: Sendable {
     public func notify(_ method: String, _ params: JSONValue) {
         connection.send(["jsonrpc": "2.0", "method": .string(method), "params": params])
     }
+    /// Sends one already serialised notification: a complete JSON object on one line, ending
+    /// with "\n" (for the stream chunks, written without building a JSONValue).
+    public func notifyRaw(line: [UInt8]) {
+        connection.output.writeLine(line)
+    }
     /// Suspends while the client is not reading.
     public func waitUntilWritable() async { await connection.output.waitUntilWritable() }
 }

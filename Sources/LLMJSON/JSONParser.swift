@@ -145,17 +145,26 @@ private struct Parser {
     mutating func string() throws -> String {
         i += 1  // opening quote
         let start = i
-        // Fast path: no escapes.
+        // Fast path: no escapes. ASCII needs no UTF-8 validation (the generic validating
+        // initialiser looked up type metadata for every string).
+        var ascii = true
         while i < buf.count {
             let c = buf[i]
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: buf[start..<i])
-                guard let s = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                let s: String
+                if ascii {
+                    s = String(decoding: slice, as: UTF8.self)
+                } else {
+                    guard let v = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                    s = v
+                }
                 i += 1
                 return s
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw error("control character in a string") }
+            if c >= 0x80 { ascii = false }
             i += 1
         }
         // Slow path with escapes.

@@ -72,6 +72,23 @@ struct ChatTests {
         await h.shutdown()
     }
 
+    @Test("stream chunks carry any text exactly: quotes, backslashes, control characters, non-ASCII; numeric and string ids",
+          arguments: ["claude-test", "gpt-test", "gemini-test"])
+    func streamTextIsExact(model: String) async throws {
+        let h = try await ChatHarness.start()
+        let pieces = ["say \"hi\"", " back\\slash", "\nnew\tline\r", "\u{01}\u{1F}\u{7F}", " é日本語😀", "</script>"]
+        for id in [JSONValue.string("x\"y\\z\n"), JSONValue.number(JSONNumber(literal: "12345678901234567890"))] {
+            h.fake.enqueue(.text(chunks: pieces, usage: FakeUsage(input: 3, output: 6)), for: model == "claude-test" ? .anthropic : model == "gpt-test" ? .openai : .google)
+            let r = try await h.admin.call("llm/chat/completions/stream", h.chatParams(model), id: id)
+            #expect(r["result"]?["message"]?["content"]?.stringValue == pieces.joined())
+            let chunks = h.admin.notifications(requestID: id)
+            #expect(chunks.map { $0["params"]?["delta"]?["content"]?.stringValue ?? "" } == pieces)
+            #expect(chunks.map { $0["params"]?["seq"] } == (0..<pieces.count).map { JSONValue.int($0) })
+            #expect(chunks.allSatisfy { $0["jsonrpc"] == "2.0" && $0["method"] == "llm/chat/completions/chunk" })
+        }
+        await h.shutdown()
+    }
+
     @Test("cached and reasoning tokens are normalised per provider and priced per bucket")
     func cacheAndReasoning() async throws {
         let h = try await ChatHarness.start()

@@ -165,23 +165,43 @@ struct ChatService {
         var parser = adapter.makeStreamParser()
         var seq = 0
         let requestID = ctx.rpc.request.id?.json ?? .null
+        // {"jsonrpc":"2.0","method":"llm/chat/completions/chunk","params":{"request_id":<id>,"seq":
+        var chunkPrefix = Array(#"{"jsonrpc":"2.0","method":"llm/chat/completions/chunk","params":{"request_id":"#.utf8)
+        JSONWriter.write(requestID, into: &chunkPrefix)
+        chunkPrefix += Array(#","seq":"#.utf8)
+        /// A text or reasoning delta's notification, serialised directly (same bytes as the
+        /// JSONValue it replaces: `..."seq":N,"delta":{"content":"..."}}}`).
+        func textChunk(_ key: StaticString, _ text: String) -> [UInt8] {
+            var line = chunkPrefix
+            line.reserveCapacity(chunkPrefix.count + text.utf8.count + 40)
+            line += String(seq).utf8
+            line += #","delta":{""#.utf8
+            line += UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+            line += #"":"#.utf8
+            JSONWriter.writeString(text, into: &line)
+            line += "}}}\n".utf8
+            return line
+        }
         func forward(_ events: [ChatEvent], _ outcome: inout Outcome) async throws {
             for e in events {
                 if case .error(let perr) = e { throw UpstreamFailure.midStream(perr) }
                 outcome.apply(e)
-                let delta: JSONValue?
+                let line: [UInt8]?
                 switch e {
-                case .textDelta(let t): delta = ["content": .string(t)]
-                case .reasoningDelta(let r): delta = ["reasoning": .string(r)]
+                case .textDelta(let t): line = textChunk("content", t)
+                case .reasoningDelta(let r): line = textChunk("reasoning", r)
                 case .toolCallDelta(let i, let id, let name, let args):
-                    delta = ["tool_calls": [["index": .int(i), "id": .optional(id), "name": .optional(name),
-                                             "arguments": .string(args)]]]
-                default: delta = nil
+                    let delta: JSONValue = ["tool_calls": [["index": .int(i), "id": .optional(id), "name": .optional(name),
+                                                            "arguments": .string(args)]]]
+                    var bytes = JSONWriter.bytes(["jsonrpc": "2.0", "method": "llm/chat/completions/chunk",
+                                                  "params": ["request_id": requestID, "seq": .int(seq), "delta": delta]])
+                    bytes.append(0x0A)
+                    line = bytes
+                default: line = nil
                 }
-                if let delta {
+                if let line {
                     await ctx.rpc.waitUntilWritable()
-                    ctx.rpc.notify("llm/chat/completions/chunk",
-                                   ["request_id": requestID, "seq": .int(seq), "delta": delta])
+                    ctx.rpc.notifyRaw(line: line)
                     seq += 1
                     outcome.outputStarted = true
                 }
