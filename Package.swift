@@ -19,6 +19,8 @@ let package = Package(
     targets: [
         // C libraries, through pkg-config.
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        // glibc's malloc controls (malloc.h).
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // A JSON value with exact numbers, a strict parser and a compact writer.
@@ -52,7 +54,7 @@ let package = Package(
 
         // The methods, sessions, transports (stdio, Unix socket) and wiring.
         .target(name: "LLMServer", dependencies: [
-            "JSONRPC", "LLMJSON", "LLMDomain", "LLMProviders", "LLMCatalog", "LLMCrypto", "LLMStore", "LLMHTTP",
+            "JSONRPC", "LLMJSON", "LLMDomain", "LLMProviders", "LLMCatalog", "LLMCrypto", "LLMStore", "LLMHTTP", "CMalloc",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),

@@ -15,6 +15,7 @@ import Glibc
 public enum App {
     /// Builds the shared services from a configuration.
     public static func makeServices(config: ServerConfig, logger: Logger) async throws -> Services {
+        MemoryReclaimer.configureAllocator()
         Sodium.initialize()
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])

@@ -17,6 +17,7 @@ public final class Services: Sendable {
     public let http: HTTPClient
     public let limiter: RateLimiter
     public let startedAt: Date
+    public let memory = MemoryReclaimer()
     public let version = LLMRPCVersion.current
 
     public init(config: ServerConfig, logger: Logger, db: AppDatabase, tokens: TokenService, cipher: KeyCipher,

@@ -22,6 +22,8 @@ struct ChatService {
     static let maxBodyBytes = 64 * 1024 * 1024
 
     func run(_ params: ChatParams) async throws -> JSONValue {
+        services.memory.requestStarted()
+        defer { services.memory.requestEnded() }
         let user = ctx.caller
         let model = try resolveModel(params.model)
         try services.limiter.admit(userID: user.id, stream: stream)
