@@ -17,6 +17,8 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     private var closed = false
     private var failed = false
     private var finishedWriting = false
+    /// The writer thread is writing a batch taken from the queue.
+    private var writing = false
     private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     init(fd: Int32, maxUnsent: Int) {
@@ -30,10 +32,39 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     func writeLine(_ bytes: [UInt8]) {
         cond.lock()
         if closed || failed { cond.unlock(); return }
+        // The common case, written here at once: nothing queued or being written, a line that
+        // fits a pipe's atomic write, and room for it now. Handing every line to the writer
+        // thread cost a thread wake-up per answer and per stream chunk, and on a busy core the
+        // answer waited behind whatever the caller did next.
+        if queue.isEmpty && !writing && bytes.count <= Self.atomicWrite && Self.writableNow(fd) {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+            if n == bytes.count { cond.unlock(); return }
+            if n < 0 && errno != EINTR && errno != EAGAIN {
+                failed = true
+                cond.unlock()
+                wakeWaiters()
+                return
+            }
+            // A partial write: the rest goes to the writer thread, in order.
+            let rest = n > 0 ? Array(bytes[n...]) : bytes
+            queue.append(rest)
+            unsent += rest.count
+            cond.signal()
+            cond.unlock()
+            return
+        }
         queue.append(bytes)
         unsent += bytes.count
         cond.signal()
         cond.unlock()
+    }
+
+    /// PIPE_BUF: a write of at most this many bytes to a pipe with room is never split.
+    static let atomicWrite = 4096
+
+    static func writableNow(_ fd: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&p, 1, 0) == 1 && (p.revents & Int16(POLLOUT)) != 0 && (p.revents & Int16(POLLERR | POLLHUP)) == 0
     }
 
     func waitUntilWritable() async {
@@ -84,6 +115,7 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
             }
             let batch = queue
             queue.removeAll(keepingCapacity: true)
+            writing = true
             cond.unlock()
 
             var written = 0
@@ -92,6 +124,7 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
                 written += line.count
             }
             cond.lock()
+            writing = false
             unsent -= written
             let below = unsent <= maxUnsent
             cond.unlock()
