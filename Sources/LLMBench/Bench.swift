@@ -391,6 +391,10 @@ final class Bench: @unchecked Sendable {
     func idleMemory(warm: Int) {
         report.add(Figure(name: "RSS idle, fresh", unit: "MB", value: Self.mb(idleFreshRSS), goal: .value(.atMost, 30)))
         report.add(Figure(name: "RSS idle, after warm-up", unit: "MB", value: Self.mb(warm), goal: .value(.atMost, 30)))
+        if let (pss, uss) = ProcStats.pssAndUss(pid: socketGW.pid) {
+            report.add(Figure(name: "PSS idle, after warm-up", unit: "MB", value: Self.mb(pss)))
+            report.add(Figure(name: "USS idle (private pages), after warm-up", unit: "MB", value: Self.mb(uss)))
+        }
     }
 
     func afterLoadMemory(warm: Int) async {

@@ -47,6 +47,20 @@ enum ProcStats {
         return nil
     }
 
+    /// Proportional and unique set sizes in bytes (`Pss`, `Private_Clean + Private_Dirty` of
+    /// /proc/PID/smaps_rollup): RSS counts every shared library page the process touched, in
+    /// full, though other processes share them and the kernel can drop them at will.
+    static func pssAndUss(pid: Int32) -> (pss: Int, uss: Int)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { return nil }
+        var kb: [String: Int] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count >= 2, parts[0].hasSuffix(":"), let v = Int(parts[1]) { kb[String(parts[0].dropLast())] = v }
+        }
+        guard let pss = kb["Pss"], let clean = kb["Private_Clean"], let dirty = kb["Private_Dirty"] else { return nil }
+        return (pss * 1024, (clean + dirty) * 1024)
+    }
+
     /// User + system CPU time of the whole process in nanoseconds (fields 14 and 15 of
     /// /proc/PID/stat, in clock ticks).
     static func cpuNs(pid: Int32) -> UInt64? {

@@ -151,6 +151,9 @@ enum InstructionCount {
                 #expect(r["result"]?["finish_reason"] == "stop", "stream failed: \(r)")
                 #expect(rpc.notifications(requestID: r["id"]!).count == chunks)
             }
+            // Chat records are committed after their answers: users/me waits for them, so each
+            // batch counts all of its own work and none of the next one's.
+            _ = try await rpc.result("users/me")
         }
 
         // Start-up and warm-up: every path once or twice, so later batches count steady state.
@@ -200,7 +203,8 @@ enum InstructionCount {
             "Instructions executed by the DEBUG llmrpc binary (swift build), all threads, counted by valgrind --tool=callgrind.",
             "Tests/LLMServerTests/InstructionCountTests.swift measures them in one valgrind session on stdio: callgrind dumps",
             "its counters between fixed batches (\(healthRequests) server/health, \(listRequests) llmModels/list, \(streams) 1-chunk streams,",
-            "\(streams) \(longChunks)-chunk streams from the in-process fake provider), so start-up and warm-up are not counted.",
+            "\(streams) \(longChunks)-chunk streams from the in-process fake provider; each stream batch ends with users/me, which",
+            "waits for the batch's deferred records), so start-up and warm-up are not counted.",
             "stream_chunk = (instructions of the long streams - those of the 1-chunk streams) / the extra chunks.",
             "The test fails when a figure exceeds its baseline x margin. Counts change with the compiler and the build",
             "configuration: after a deliberate change, run scripts/bench --update-baseline and commit this file.",
