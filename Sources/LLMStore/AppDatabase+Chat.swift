@@ -27,6 +27,11 @@ extension AppDatabase {
     private func beginUsageWork(_ p: PendingUsage) -> @Sendable (Database) throws -> String {
         let id = newId()
         return { db in
+            if let expected = p.settingsGeneration {
+                // In the write transaction, so no change can slip in before the row is written.
+                let current = try Self.generation(db)
+                if current != expected { throw StaleSettings(current: current) }
+            }
             let budget = try RawStatement(db, "SELECT monthly_budget_pico FROM users WHERE id = ?")
             budget.bind(1, p.userId)
             guard try budget.step() else { throw DomainError(.userNotFound, "User not found") }

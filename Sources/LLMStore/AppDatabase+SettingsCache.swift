@@ -79,6 +79,14 @@ extension AppDatabase {
         settingsCache.observe(generation)
     }
 
+    /// The generation the cached rows belong to (-1 before the first refresh).
+    public var settingsCacheGeneration: Int64 { settingsCache.state.withLock { $0.generation } }
+
+    /// Adopts a generation read elsewhere (see `StaleSettings`), forgetting older rows.
+    public func adoptSettingsGeneration(_ generation: Int64) {
+        settingsCache.observe(generation)
+    }
+
     /// `user(id:)`, from memory when possible.
     public func cachedUser(id: String) throws -> UserRecord? {
         if let hit = settingsCache.lookup({ $0.users[id] }) { return hit }
@@ -113,6 +121,8 @@ extension AppDatabase {
     }
 
     static func generation(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT n FROM settings_generation WHERE id = 1")) ?? 0
+        let st = try RawStatement(db, "SELECT n FROM settings_generation WHERE id = 1")
+        defer { st.finish() }
+        return try st.step() ? st.int64(0) : 0
     }
 }

@@ -42,6 +42,9 @@ public struct PendingUsage: Sendable, Equatable {
     public var createdAt: Date
     /// The process that owns the row (for `markInterruptedUsage`).
     public var serverPid: Int32
+    /// When set: the settings generation the request's user, model and key were read at;
+    /// `beginUsage` throws `StaleSettings` (and writes nothing) if it has changed since.
+    public var settingsGeneration: Int64? = nil
 
     public init(userId: String, modelId: String, modelName: String, provider: Provider, keySource: KeySource,
                 stream: Bool, prices: ModelPrices, reservation: Money = .zero, createdAt: Date = Date(),
@@ -125,4 +128,10 @@ public struct UsageSettlement: Sendable, Equatable {
         self.latencyMs = latencyMs
         self.completedAt = completedAt
     }
+}
+
+/// The settings (users, keys, models) changed after a request read them from memory: adopt
+/// `current` (`AppDatabase.adoptSettingsGeneration`) and resolve the request again.
+public struct StaleSettings: Error, Sendable, Equatable {
+    public let current: Int64
 }

@@ -208,6 +208,48 @@ struct ChatTests {
         await h.shutdown()
     }
 
+    @Test("changes made by another process (model, price, keys, the user) apply to the very next chat")
+    func settingsChangedElsewhere() async throws {
+        let h = try await ChatHarness.start()
+        let gpt = JSONValue.string(h.modelIDs["gpt-test"]!)
+        let first = try await h.admin.result("llm/chat/completions", h.chatParams("gpt-test"))
+        #expect(first["key_source"] == "user")  // model and key are now in the server's memory
+        // Another llmrpc process on the same database.
+        let other = try ServerProcess(dataDir: h.server.dataDir)
+        _ = try await other.loginAdmin()
+
+        _ = try await other.rpc.result("admin/llmModels/update", ["id": gpt, "is_active": false])
+        let inactive = try await h.admin.call("llm/chat/completions", h.chatParams("gpt-test"))
+        #expect(inactive["error"]?["data"]?["type"] == "model_inactive")
+
+        _ = try await other.rpc.result("admin/llmModels/update", ["id": gpt, "is_active": true, "input_price_per_million": 100])
+        let repriced = try await h.admin.result("llm/chat/completions", h.chatParams("gpt-test"))
+        // 11 input tokens at $100/M, 6 output at $10/M.
+        #expect(repriced["cost"]?["total_cost"]?.decimal == Decimal("0.00116"))
+
+        _ = try await other.rpc.result("users/me/apiKey/update", ["openai_api_key": .null])
+        let noKey = try await h.admin.call("llm/chat/completions", h.chatParams("gpt-test"))
+        #expect(noKey["error"]?["data"]?["type"] == "missing_api_key")
+        _ = try await other.rpc.result("users/me/apiKey/update", ["openai_api_key": "sk-proj-back-0000000002"])
+        let back = try await h.admin.result("llm/chat/completions", h.chatParams("gpt-test"))
+        #expect(back["key_source"] == "user")
+        #expect(h.fake.requests.last?.headers.first { $0.0 == "authorization" }?.1 == "Bearer sk-proj-back-0000000002")
+
+        // A user deactivated elsewhere is refused on their live session, chat included.
+        let bob = try await other.rpc.result("admin/users/create", ["email": "bob@example.com", "password": "bob-password"])
+        try await h.server.rpc.login("bob@example.com", "bob-password")
+        _ = try await h.admin.result("users/me/apiKey/update", ["openai_api_key": "sk-proj-bob-0000000003"])
+        #expect(try await h.admin.result("llm/chat/completions", h.chatParams("gpt-test"))["key_source"] == "user")
+        _ = try await other.rpc.result("admin/users/update", ["id": bob["id"]!, "is_active": false])
+        let refused = try await h.admin.call("llm/chat/completions", h.chatParams("gpt-test"))
+        #expect(refused["error"]?["data"]?["type"] == "inactive_user")
+        _ = try await other.rpc.result("admin/users/update", ["id": bob["id"]!, "is_active": true])
+        #expect(try await h.admin.result("llm/chat/completions", h.chatParams("gpt-test"))["key_source"] == "user")
+        other.closeInput()
+        _ = await other.waitForExit()
+        await h.shutdown()
+    }
+
     @Test("bad model references and bad messages")
     func badRequests() async throws {
         let h = try await ChatHarness.start()

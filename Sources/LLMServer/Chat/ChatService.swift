@@ -24,11 +24,74 @@ struct ChatService {
     func run(_ params: ChatParams) async throws -> JSONValue {
         services.memory.requestStarted()
         defer { services.memory.requestEnded() }
-        let user = ctx.caller
-        let model = try resolveModel(params.model)
-        try services.limiter.admit(userID: user.id, stream: stream)
-        defer { if stream { services.limiter.streamEnded(userID: user.id) } }
+        let userID = ctx.caller.id
+        var p: Prepared
+        do {
+            p = try await prepare(params, user: ctx.caller)
+        } catch where services.config.usageLogging {
+            // The settings came from memory unchecked (see `checksSettingsInWrite`): a refusal
+            // (no such model, no key...) is only given once they are known to be current.
+            let before = db.settingsCacheGeneration
+            try db.refreshSettingsCache()
+            if db.settingsCacheGeneration == before { throw error }
+            let user = try ServerHandler.activeUser(id: userID, session: ctx.session, services: services)
+            p = try await prepare(params, user: user)
+        }
+        try services.limiter.admit(userID: userID, stream: stream)
+        defer { if stream { services.limiter.streamEnded(userID: userID) } }
 
+        let started = Date()
+        // LLMRPC_USAGE_LOGGING=off (a benchmarking knob) skips the ledger and the conversation store.
+        var usageID: String? = nil
+        if services.config.usageLogging {
+            // The user, model and key came from memory at the cache's generation; the pending
+            // write checks it and, if settings changed meanwhile, everything is resolved again.
+            var attempts = 0
+            while true {
+                var pending = PendingUsage(
+                    userId: userID, modelId: p.model.id, modelName: p.model.modelName, provider: p.model.provider,
+                    keySource: p.keySource == .user ? .user : .system, stream: stream, prices: p.model.prices,
+                    reservation: p.reservation ?? .zero, createdAt: started)
+                pending.settingsGeneration = db.settingsCacheGeneration
+                do {
+                    usageID = try await db.beginUsage(pending)
+                    break
+                } catch let stale as StaleSettings where attempts < 3 {
+                    attempts += 1
+                    db.adoptSettingsGeneration(stale.current)
+                    let user = try ServerHandler.activeUser(id: userID, session: ctx.session, services: services)
+                    p = try await prepare(params, user: user)
+                }
+            }
+        }
+
+        var outcome = Outcome()
+        do {
+            try await call(p.upstream, adapter: p.adapter, key: p.key, provider: p.model.provider, outcome: &outcome)
+        } catch {
+            return try await finish(error: error, outcome: outcome, usageID: usageID, params: params, model: p.model,
+                                    pricing: p.pricing, keySource: p.keySource, started: started,
+                                    estimatedInput: p.estimatedInput)
+        }
+        return try await record(outcome: outcome, status: .completed, usageID: usageID, params: params, model: p.model,
+                                pricing: p.pricing, keySource: p.keySource, started: started,
+                                estimatedInput: p.estimatedInput)
+    }
+
+    /// Everything decided before the upstream call: model, key, context, limits, the request.
+    struct Prepared {
+        var model: ModelRecord
+        var key: SecretKey
+        var keySource: KeyResolver.Source
+        var estimatedInput: Int
+        var pricing: ModelPricing
+        var reservation: Money?
+        var adapter: any ProviderAdapter
+        var upstream: UpstreamRequest
+    }
+
+    private func prepare(_ params: ChatParams, user: UserRecord) async throws -> Prepared {
+        let model = try resolveModel(params.model)
         let (key, keySource) = try KeyResolver(services: services).resolve(userID: user.id, provider: model.provider)
 
         // Context: stored history (if continuing a conversation) then this request's messages.
@@ -57,23 +120,8 @@ struct ChatService {
         let adapter = ProviderAdapters.adapter(for: model.provider)
         let baseURL = services.config.baseURLs[model.provider]!
         let upstream = try adapter.makeRequest(request, apiKey: key, baseURL: baseURL, stream: stream)
-
-        let started = Date()
-        // LLMRPC_USAGE_LOGGING=off (a benchmarking knob) skips the ledger and the conversation store.
-        let usageID: String? = !services.config.usageLogging ? nil : try await db.beginUsage(PendingUsage(
-            userId: user.id, modelId: model.id, modelName: model.modelName, provider: model.provider,
-            keySource: keySource == .user ? .user : .system, stream: stream, prices: model.prices,
-            reservation: reservation ?? .zero, createdAt: started))
-
-        var outcome = Outcome()
-        do {
-            try await call(upstream, adapter: adapter, key: key, provider: model.provider, outcome: &outcome)
-        } catch {
-            return try await finish(error: error, outcome: outcome, usageID: usageID, params: params, model: model,
-                              pricing: pricing, keySource: keySource, started: started, estimatedInput: estimatedInput)
-        }
-        return try await record(outcome: outcome, status: .completed, usageID: usageID, params: params, model: model,
-                          pricing: pricing, keySource: keySource, started: started, estimatedInput: estimatedInput)
+        return Prepared(model: model, key: key, keySource: keySource, estimatedInput: estimatedInput, pricing: pricing,
+                        reservation: reservation, adapter: adapter, upstream: upstream)
     }
 
     // MARK: Model

@@ -34,6 +34,9 @@ public protocol RPCMethod: Sendable {
     /// Whether it reads nothing that chat records write (the chat methods themselves): other
     /// methods first wait for this process's chat records to be committed.
     static var skipsRecordBarrier: Bool { get }
+    /// Whether it checks the settings generation in its own write transaction (the chat
+    /// methods, with usage logging on), so the request need not read it first.
+    static var checksSettingsInWrite: Bool { get }
     static func handle(_ params: Params, _ ctx: MethodContext) async throws -> Result
 }
 
@@ -41,6 +44,7 @@ extension RPCMethod {
     public static var cancelsOnInputEnd: Bool { false }
     public static var changesSession: Bool { false }
     public static var skipsRecordBarrier: Bool { false }
+    public static var checksSettingsInWrite: Bool { false }
 }
 
 /// A registered method with its types erased.
@@ -50,6 +54,7 @@ struct AnyMethod: Sendable {
     let cancelsOnInputEnd: Bool
     let changesSession: Bool
     let skipsRecordBarrier: Bool
+    let checksSettingsInWrite: Bool
     let run: @Sendable (Params, MethodContext) async throws -> JSONValue
 
     init<M: RPCMethod>(_ m: M.Type) {
@@ -58,6 +63,7 @@ struct AnyMethod: Sendable {
         cancelsOnInputEnd = M.cancelsOnInputEnd
         changesSession = M.changesSession
         skipsRecordBarrier = M.skipsRecordBarrier
+        checksSettingsInWrite = M.checksSettingsInWrite
         run = { params, ctx in try await M.handle(try M.Params(params), ctx).json }
     }
 }

@@ -36,7 +36,10 @@ public final class ServerHandler: RPCHandler, @unchecked Sendable {
         if !method.skipsRecordBarrier { await services.db.writesSettled() }
         var user: UserRecord? = nil
         if method.access != .anyone {
-            user = try await authenticatedUser()
+            // Chat methods check the settings generation inside their pending-row transaction
+            // (they resolve again if it moved), which saves this read.
+            let refresh = !(method.checksSettingsInWrite && services.config.usageLogging)
+            user = try authenticatedUser(refresh: refresh)
             if method.access == .superuser, user?.isSuperuser != true {
                 throw DomainError(.forbidden, "This method needs a superuser")
             }
@@ -45,12 +48,23 @@ public final class ServerHandler: RPCHandler, @unchecked Sendable {
         return try await method.run(request.params, ctx)
     }
 
-    private func authenticatedUser() async throws -> UserRecord {
+    private func authenticatedUser(refresh: Bool) throws -> UserRecord {
         guard let id = session.userID else {
             throw DomainError(.unauthenticated, "Not authenticated: call login/accessToken or session/authenticate first")
         }
         // One tiny read per request; the user's row comes from memory unless something changed.
-        try services.db.refreshSettingsCache()
+        if refresh { try services.db.refreshSettingsCache() }
+        do {
+            return try Self.activeUser(id: id, session: session, services: services)
+        } catch where !refresh {
+            // A refusal is never made on rows that may be stale.
+            try services.db.refreshSettingsCache()
+            return try Self.activeUser(id: id, session: session, services: services)
+        }
+    }
+
+    /// The session's user, if it still exists and is active (from the settings cache).
+    static func activeUser(id: String, session: Session, services: Services) throws -> UserRecord {
         guard let user = try services.db.cachedUser(id: id) else {
             session.bind(userID: nil)
             throw DomainError(.unauthenticated, "The session's user no longer exists")

@@ -5,6 +5,7 @@ import LLMJSON
 struct ChatCompletionsMethod: RPCMethod {
     static let name = "llm/chat/completions"
     static let skipsRecordBarrier = true
+    static let checksSettingsInWrite = true
     static let access = MethodAccess.user
 
     static func handle(_ params: ChatParams, _ ctx: MethodContext) async throws -> JSONValue {
@@ -17,6 +18,7 @@ struct ChatCompletionsMethod: RPCMethod {
 struct ChatCompletionsStreamMethod: RPCMethod {
     static let name = "llm/chat/completions/stream"
     static let skipsRecordBarrier = true
+    static let checksSettingsInWrite = true
     static let access = MethodAccess.user
     static let cancelsOnInputEnd = true
 
