@@ -16,6 +16,9 @@ public final class AppDatabase: Sendable {
     let pool: DatabasePool
     /// The file to delete when this instance goes away (temporary databases only).
     private let temporaryPath: String?
+    /// WAL checkpoints on a thread of their own (see `Checkpointer.swift`); nil if its
+    /// connection could not be opened (SQLite's automatic checkpoint then stays on).
+    let checkpointer: Checkpointer?
     /// Users, models and keys in memory (see `AppDatabase+SettingsCache.swift`).
     let settingsCache = SettingsCache()
     /// Group commit of chat requests' writes (see `WriteCombiner.swift`).
@@ -34,6 +37,12 @@ public final class AppDatabase: Sendable {
         do {
             pool = try DatabasePool(path: path, configuration: AppDatabase.configuration(maxSizeBytes: maxSizeBytes))
             try AppDatabase.migrator.migrate(pool)
+            checkpointer = Checkpointer(path: path)
+            if let checkpointer {
+                try pool.writeWithoutTransaction { db in
+                    if let c = db.sqliteConnection { checkpointer.attach(to: c) }
+                }
+            }
         } catch {
             throw StorageError.map(error, path: path)
         }
@@ -48,6 +57,7 @@ public final class AppDatabase: Sendable {
     }
 
     deinit {
+        checkpointer?.stop()
         guard let path = temporaryPath else { return }
         try? pool.close()
         for suffix in ["", "-wal", "-shm"] {

@@ -1,0 +1,99 @@
+import Foundation
+import GRDBSQLite
+
+/// WAL checkpoints off the request path. SQLite's automatic checkpoint runs inside the commit
+/// that crosses 1,000 WAL frames, with two fsyncs: the request that happened to commit then
+/// (about one in thirty chat requests) waited milliseconds for the disk. Instead, a WAL hook on
+/// the writer connection wakes this thread, which runs a PASSIVE checkpoint on a connection of
+/// its own: it copies what no reader still needs, and writers go on meanwhile.
+final class Checkpointer: @unchecked Sendable {
+    /// WAL frames after which a checkpoint is started (SQLite's own default threshold).
+    static let threshold: Int32 = 1000
+
+    private let cond = NSCondition()
+    private var requested = false
+    private var stopping = false
+    private var finished = false
+    private var connection: OpaquePointer?
+    /// Checkpoints run (for tests).
+    private(set) var runs = 0
+
+    init?(path: String) {
+        var db: OpaquePointer?
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
+            sqlite3_close(db)
+            return nil
+        }
+        sqlite3_busy_timeout(db, 5000)
+        connection = db
+        let t = Thread { [self] in run() }
+        t.name = "llmrpc-checkpoint"
+        t.start()
+    }
+
+    /// Installs the hook on the writer connection (replacing SQLite's automatic checkpoint).
+    func attach(to writer: OpaquePointer) {
+        sqlite3_wal_hook(writer, { context, _, _, frames in
+            if frames >= Checkpointer.threshold, let context {
+                Unmanaged<Checkpointer>.fromOpaque(context).takeUnretainedValue().request()
+            }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    func request() {
+        cond.lock()
+        requested = true
+        cond.signal()
+        cond.unlock()
+    }
+
+    /// Stops the thread after any checkpoint in progress; closes its connection.
+    func stop() {
+        cond.lock()
+        stopping = true
+        cond.signal()
+        while !finished { cond.wait() }
+        cond.unlock()
+    }
+
+    /// Waits until at least `n` checkpoints have run (tests); false at the deadline.
+    func waitForRuns(atLeast n: Int, until deadline: Date) -> Bool {
+        cond.lock()
+        defer { cond.unlock() }
+        while runs < n {
+            if !cond.wait(until: deadline) { return runs >= n }
+        }
+        return true
+    }
+
+    /// Runs one checkpoint now, on the caller's thread (tests).
+    func checkpointNow() -> (walFrames: Int32, copied: Int32, result: Int32) {
+        cond.lock()
+        defer { cond.unlock() }
+        return checkpoint()
+    }
+
+    private func checkpoint() -> (walFrames: Int32, copied: Int32, result: Int32) {
+        var log: Int32 = 0, copied: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
+        runs += 1
+        cond.broadcast()
+        return (log, copied, rc)
+    }
+
+    private func run() {
+        cond.lock()
+        while true {
+            while !requested && !stopping { cond.wait() }
+            if stopping { break }
+            requested = false
+            _ = checkpoint()
+        }
+        sqlite3_close(connection)
+        connection = nil
+        finished = true
+        cond.broadcast()
+        cond.unlock()
+    }
+}
