@@ -25,16 +25,28 @@ final class Checkpointer: @unchecked Sendable {
             return nil
         }
         sqlite3_busy_timeout(db, 5000)
+        // A connection learns that the file is in WAL mode on its first read; until then a
+        // checkpoint does nothing at all.
+        guard sqlite3_exec(db, "SELECT COUNT(*) FROM sqlite_master", nil, nil, nil) == SQLITE_OK else {
+            sqlite3_close(db)
+            return nil
+        }
         connection = db
         let t = Thread { [self] in run() }
         t.name = "llmrpc-checkpoint"
         t.start()
     }
 
+    /// WAL frames past which the writer checkpoints itself after all, as SQLite would: the
+    /// thread is not keeping up (a bound on the WAL's size).
+    static let writerFallback: Int32 = 8 * threshold
+
     /// Installs the hook on the writer connection (replacing SQLite's automatic checkpoint).
     func attach(to writer: OpaquePointer) {
-        sqlite3_wal_hook(writer, { context, _, _, frames in
-            if frames >= Checkpointer.threshold, let context {
+        sqlite3_wal_hook(writer, { context, db, name, frames in
+            if frames >= Checkpointer.writerFallback {
+                sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            } else if frames >= Checkpointer.threshold, let context {
                 Unmanaged<Checkpointer>.fromOpaque(context).takeUnretainedValue().request()
             }
             return SQLITE_OK
