@@ -1,4 +1,5 @@
 import Foundation
+import LLMDomain
 
 /// Timestamps are stored as INTEGER unix milliseconds UTC and exposed as `Date`.
 enum Timestamp {
@@ -22,17 +23,7 @@ enum Timestamp {
         return "\(String(repeating: "0", count: max(0, 4 - yy.count)))\(yy)-\(mm)-\(dd)"
     }
 
-    static func civil(fromDays z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
+    static func civil(fromDays z0: Int64) -> (year: Int64, month: Int64, day: Int64) { civilDate(fromDays: z0) }
 
     /// Days since 1970-01-01 of a civil date (`days_from_civil`).
     static func days(year y0: Int64, month m: Int64, day d: Int64) -> Int64 {

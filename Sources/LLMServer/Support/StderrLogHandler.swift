@@ -1,4 +1,5 @@
 import Foundation
+import LLMDomain
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -68,16 +69,8 @@ public struct StderrLogHandler: LogHandler {
         let secs = Int64(ts.tv_sec), ms = Int(ts.tv_nsec / 1_000_000)
         let days = secs >= 0 ? secs / 86_400 : (secs - 86_399) / 86_400
         let rem = Int(secs - days * 86_400)
-        // H. Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = Int(doy - (153 * mp + 2) / 5 + 1)
-        let m = Int(mp < 10 ? mp + 3 : mp - 9)
-        let y = Int(yoe + era * 400 + (m <= 2 ? 1 : 0))
+        let (year, month, day) = civilDate(fromDays: days)
+        let y = Int(year), m = Int(month), d = Int(day)
         func digits(_ v: Int, _ n: Int) {
             var div = 1
             for _ in 1..<n { div *= 10 }
