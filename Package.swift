@@ -55,8 +55,6 @@ let package = Package(
         // The methods, sessions, transports (stdio, Unix socket) and wiring.
         .target(name: "LLMServer", dependencies: [
             "JSONRPC", "LLMJSON", "LLMDomain", "LLMProviders", "LLMCatalog", "LLMCrypto", "LLMStore", "LLMHTTP", "CMalloc",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -16,6 +16,8 @@ public enum App {
     /// Builds the shared services from a configuration.
     public static func makeServices(config: ServerConfig, logger: Logger) async throws -> Services {
         MemoryReclaimer.configureAllocator()
+        // A client that went away is a failed write (EPIPE) to handle, not the end of the server.
+        signal(SIGPIPE, SIG_IGN)
         Sodium.initialize()
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])

@@ -79,11 +79,11 @@ extension AppDatabase {
     /// `settleChat` without waiting for the commit: the ids are made now and returned at once,
     /// the write joins the next group commit, and a chat's answer goes out without waiting for
     /// its record. Every later request of this process sees the record: the server waits for
-    /// `writesSettled()` before it reads (and before it exits). If the conversation part fails
-    /// (the conversation was deleted meanwhile), the usage row is still settled alone; `failed`
-    /// is called only if nothing could be recorded (the row then stays 'pending', and becomes
-    /// 'interrupted' at the next start).
-    public func settleChatDeferred(_ s: ChatSettlement, failed: @escaping @Sendable (any Error) -> Void)
+    /// `writesSettled()` before it reads (and before it exits). `done` is called once the record
+    /// is written, with nil, or with the error of the conversation part (the conversation was
+    /// deleted meanwhile, the disk is full) after the usage row was settled alone (if that
+    /// failed too, the row stays in flight and becomes 'interrupted' at the next start).
+    public func settleChatDeferred(_ s: ChatSettlement, done: @escaping @Sendable ((any Error)?) -> Void)
         -> (conversationId: String, assistantMessageId: String?) {
         let conversationId = s.conversationId ?? newId()
         let assistantId = s.assistant == nil ? nil : newId()
@@ -92,12 +92,11 @@ extension AppDatabase {
             status: s.status, errorType: s.errorType, upstreamStatus: s.upstreamStatus, usage: s.usage,
             usageEstimated: s.usageEstimated, cost: s.cost, latencyMs: s.latencyMs, completedAt: s.completedAt))
         writeCombiner.runDeferred(pool, { db in _ = try work(db) }) { [self] error in
-            guard let error else { return }
+            guard let error else { return done(nil) }
             // Until a record succeeds again, chats record before they answer (so a client sees
             // the storage error, e.g. a full disk, instead of ids that were never stored).
             deferredRecordsFailingFlag.store(true, ordering: .relaxed)
-            failed(StorageError.map(error, path: pool.path))
-            writeCombiner.runDeferred(pool, usageOnly) { _ in }
+            writeCombiner.runDeferred(pool, usageOnly) { _ in done(StorageError.map(error, path: self.pool.path)) }
         }
         return (conversationId, assistantId)
     }

@@ -11,6 +11,8 @@ final class Checkpointer: @unchecked Sendable {
     static let threshold: Int32 = 1000
 
     private let cond = NSCondition()
+    /// Serialises use of `connection` (opened without SQLite's own mutex).
+    private let connectionLock = NSLock()
     private var requested = false
     private var stopping = false
     private var finished = false
@@ -81,16 +83,19 @@ final class Checkpointer: @unchecked Sendable {
 
     /// Runs one checkpoint now, on the caller's thread (tests).
     func checkpointNow() -> (walFrames: Int32, copied: Int32, result: Int32) {
+        let r = checkpoint()
         cond.lock()
-        defer { cond.unlock() }
-        return checkpoint()
+        runs += 1
+        cond.broadcast()
+        cond.unlock()
+        return r
     }
 
     private func checkpoint() -> (walFrames: Int32, copied: Int32, result: Int32) {
+        connectionLock.lock()
+        defer { connectionLock.unlock() }
         var log: Int32 = 0, copied: Int32 = 0
         let rc = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied)
-        runs += 1
-        cond.broadcast()
         return (log, copied, rc)
     }
 
@@ -100,10 +105,17 @@ final class Checkpointer: @unchecked Sendable {
             while !requested && !stopping { cond.wait() }
             if stopping { break }
             requested = false
+            // Unlocked while it runs: a commit's WAL hook (`request()`) must never wait for it.
+            cond.unlock()
             _ = checkpoint()
+            cond.lock()
+            runs += 1
+            cond.broadcast()
         }
+        connectionLock.lock()
         sqlite3_close(connection)
         connection = nil
+        connectionLock.unlock()
         finished = true
         cond.broadcast()
         cond.unlock()

@@ -21,7 +21,7 @@ import Testing
             let ids = db.settleChatDeferred(ChatSettlement(
                 usageId: usageId, conversationId: nil, messages: [ChatMessage(role: .user, content: "Q\(i)")],
                 assistant: ChatMessage(role: .assistant, content: "A\(i)"), usage: usage, cost: cost, latencyMs: 5)) { e in
-                failures.withLock { $0.append("\(e)") }
+                if let e { failures.withLock { $0.append("\(e)") } }
             }
             expected.append((usageId, ids.conversationId, ids.assistantMessageId))
         }
@@ -52,7 +52,7 @@ import Testing
         _ = db.settleChatDeferred(ChatSettlement(
             usageId: second, conversationId: cid, messages: [ChatMessage(role: .user, content: "Two")],
             assistant: ChatMessage(role: .assistant, content: "2"), usage: usage, cost: cost)) { e in
-            failures.withLock { $0.append((e as? DomainError)?.kind ?? .storage) }
+            if let e { failures.withLock { $0.append((e as? DomainError)?.kind ?? .storage) } }
         }
         await db.writesSettled()
         #expect(failures.withLock { $0 } == [.conversationNotFound])

@@ -368,7 +368,14 @@ struct ChatService {
         // The record joins the next group commit; the answer does not wait for it (see
         // `AppDatabase.settleChatDeferred`: later requests of this process wait for it).
         // After a failed deferred record, records wait again, so the client sees the error.
+        // The "chat" log line is written once the request is recorded: an operator (or a test in
+        // another process) who sees it can read the record.
         let logger = services.logger
+        let logLine: Logger.Metadata = [
+            "status": "\(status.rawValue)", "provider": "\(model.provider.rawValue)", "model": "\(model.modelName)",
+            "input_tokens": "\(usage.inputTokens)", "output_tokens": "\(usage.outputTokens)",
+            "latency_ms": "\(Self.ms(since: started))", "key_source": "\(keySource.rawValue)",
+        ]
         var ids: (conversationId: String, assistantMessageId: String?)? = nil
         if let usageID {
             let settlement = ChatSettlement(
@@ -378,18 +385,19 @@ struct ChatService {
                 cost: cost.stored, latencyMs: Self.ms(since: started))
             if db.deferredRecordsFailing {
                 ids = try await db.settleChat(settlement)
+                logger.info("chat", metadata: logLine)
             } else {
                 ids = db.settleChatDeferred(settlement) { error in
-                    logger.error("a chat's conversation could not be recorded; its usage is recorded alone",
-                                 metadata: ["usage_id": "\(usageID)", "type": "\(ErrorMapping.wire(error).type)"])
+                    if let error {
+                        logger.error("a chat's conversation could not be recorded; its usage is recorded alone",
+                                     metadata: ["usage_id": "\(usageID)", "type": "\(ErrorMapping.wire(error).type)"])
+                    }
+                    logger.info("chat", metadata: logLine)
                 }
             }
+        } else {
+            logger.info("chat", metadata: logLine)
         }
-        services.logger.info("chat", metadata: [
-            "status": "\(status.rawValue)", "provider": "\(model.provider.rawValue)", "model": "\(model.modelName)",
-            "input_tokens": "\(usage.inputTokens)", "output_tokens": "\(usage.outputTokens)",
-            "latency_ms": "\(Self.ms(since: started))", "key_source": "\(keySource.rawValue)",
-        ])
         return [
             "id": .optional(ids?.assistantMessageId), "conversation_id": .optional(ids?.conversationId),
             "model_id": .string(model.id), "model": .string(model.modelName), "provider": .string(model.provider.rawValue),

@@ -19,6 +19,8 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     private var finishedWriting = false
     /// The writer thread is writing a batch taken from the queue.
     private var writing = false
+    /// Called once when a write fails (the peer is gone).
+    var onFailure: (@Sendable () -> Void)?
     private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
 
     init(fd: Int32, maxUnsent: Int) {
@@ -41,8 +43,10 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
             if n == bytes.count { cond.unlock(); return }
             if n < 0 && errno != EINTR && errno != EAGAIN {
                 failed = true
+                let notify = onFailure
                 cond.unlock()
                 wakeWaiters()
+                notify?()
                 return
             }
             // A partial write: the rest goes to the writer thread, in order.
@@ -119,16 +123,19 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
             cond.unlock()
 
             var written = 0
+            var newlyFailed = false
             for line in batch {
-                if !failed { failed = !writeAll(line) }
+                if !failed, !writeAll(line) { failed = true; newlyFailed = true }
                 written += line.count
             }
             cond.lock()
             writing = false
             unsent -= written
             let below = unsent <= maxUnsent
+            let notify = newlyFailed ? onFailure : nil
             cond.unlock()
             if below || failed { wakeWaiters() }
+            notify?()
         }
     }
 
