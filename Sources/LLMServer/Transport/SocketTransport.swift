@@ -124,27 +124,7 @@ public final class SocketServer: @unchecked Sendable {
         let maxLine = config.maxLineBytes
         let registry = connections
         let t = Thread {
-            var framer = LineFramer(maxLineLength: maxLine)
-            var buf = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                buf.withUnsafeBytes { raw in
-                    framer.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { frame in
-                        switch frame {
-                        case .line(let l): conn.receiveLine(l)
-                        case .tooLong: conn.receiveTooLong(limit: maxLine)
-                        }
-                    }
-                }
-            }
-            framer.finish { frame in
-                switch frame {
-                case .line(let l): conn.receiveLine(l)
-                case .tooLong: conn.receiveTooLong(limit: maxLine)
-                }
-            }
+            readLines(fd: fd, maxLine: maxLine, into: conn)
             // Like end of stdin: streams stop, other requests finish and are answered, then close.
             Task {
                 await conn.inputEnded()

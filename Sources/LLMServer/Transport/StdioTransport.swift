@@ -183,27 +183,7 @@ public final class StdioTransport: @unchecked Sendable {
         let fd = inputFD
         let limit = maxLine
         let t = Thread {
-            var framer = LineFramer(maxLineLength: limit)
-            var buf = [UInt8](repeating: 0, count: 64 * 1024)
-            while true {
-                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                buf.withUnsafeBytes { raw in
-                    framer.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n])) { frame in
-                        switch frame {
-                        case .line(let l): conn.receiveLine(l)
-                        case .tooLong: conn.receiveTooLong(limit: limit)
-                        }
-                    }
-                }
-            }
-            framer.finish { frame in
-                switch frame {
-                case .line(let l): conn.receiveLine(l)
-                case .tooLong: conn.receiveTooLong(limit: limit)
-                }
-            }
+            readLines(fd: fd, maxLine: limit, into: conn)
             done.continuation.yield()
             done.continuation.finish()
         }
@@ -216,4 +196,24 @@ public final class StdioTransport: @unchecked Sendable {
 
     /// Flushes what is queued (used by `exit`).
     public func flush() { writer.closeAndFlush() }
+}
+
+/// Reads `fd` until end of input (or a read error), handing each framed line to `connection`;
+/// a last line without its newline is delivered at the end. Blocks: run it on its own thread.
+func readLines(fd: Int32, maxLine: Int, into connection: RPCConnection) {
+    var framer = LineFramer(maxLineLength: maxLine)
+    var buf = [UInt8](repeating: 0, count: 64 * 1024)
+    func deliver(_ frame: LineFramer.Frame) {
+        switch frame {
+        case .line(let l): connection.receiveLine(l)
+        case .tooLong: connection.receiveTooLong(limit: maxLine)
+        }
+    }
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        buf.withUnsafeBytes { raw in framer.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n]), deliver) }
+    }
+    framer.finish(deliver)
 }
