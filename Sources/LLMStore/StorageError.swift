@@ -5,7 +5,7 @@ import LLMDomain
 /// The message never carries SQL arguments (they may hold encrypted keys or personal data).
 enum StorageError {
     static func map(_ error: Error, path: String) -> Error {
-        if error is DomainError || error is StaleSettings { return error }
+        if error is DomainError { return error }
         guard let dbError = error as? DatabaseError else { return error }
         let detail = dbError.message.map { ": \($0)" } ?? ""
         switch dbError.resultCode {

@@ -75,12 +75,14 @@ final class WriteCombiner: Sendable {
 
     /// Runs `work` in a write transaction, alone or with others; rethrows its own error.
     func perform(_ pool: DatabasePool, _ work: @escaping Work) async throws {
-        var signal: Signal = state.withLock { s in
-            if s.busy { return .done(nil) }
+        let idle = state.withLock { s -> Bool in
+            if s.busy { return false }
             s.busy = true
-            return .lead
+            return true
         }
-        if case .done = signal {
+        var signal = Signal.lead
+        if !idle {
+            // Wait for the running transaction; if it ended meanwhile, lead after all.
             signal = await withCheckedContinuation { c in
                 let lead = state.withLock { s -> Bool in
                     if !s.busy { s.busy = true; return true }

@@ -1,0 +1,177 @@
+import Foundation
+import JSONRPC
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes protocol lines to a file descriptor (stdout, or a socket connection): directly from
+/// the caller when nothing is queued and there is room, else from its own thread, so a slow reader never
+/// blocks a request; `waitUntilWritable` holds producers back once `maxUnsent` bytes wait.
+final class FDLineWriter: RPCOutput, @unchecked Sendable {
+    private let fd: Int32
+    private let maxUnsent: Int
+    private let cond = NSCondition()
+    private var queue: [[UInt8]] = []
+    private var unsent = 0
+    private var closed = false
+    private var failed = false
+    private var finishedWriting = false
+    /// The writer thread is writing a batch taken from the queue.
+    private var writing = false
+    /// Called once when a write fails (the peer is gone).
+    var onFailure: (@Sendable () -> Void)?
+    private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+    init(fd: Int32, maxUnsent: Int) {
+        self.fd = fd
+        self.maxUnsent = maxUnsent
+        let t = Thread { [unowned self] in self.run() }
+        t.name = "llmrpc-stdout"
+        t.start()
+    }
+
+    func writeLine(_ bytes: [UInt8]) {
+        cond.lock()
+        if closed || failed { cond.unlock(); return }
+        // The common case, written here at once: nothing queued or being written, a line that
+        // fits a pipe's atomic write, and room for it now. Handing every line to the writer
+        // thread cost a thread wake-up per answer and per stream chunk, and on a busy core the
+        // answer waited behind whatever the caller did next.
+        if queue.isEmpty && !writing && bytes.count <= Self.atomicWrite && Self.writableNow(fd) {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+            if n == bytes.count { cond.unlock(); return }
+            if n < 0 && errno != EINTR && errno != EAGAIN {
+                failed = true
+                let notify = onFailure
+                cond.unlock()
+                wakeWaiters()
+                notify?()
+                return
+            }
+            // A partial write: the rest goes to the writer thread, in order.
+            let rest = n > 0 ? Array(bytes[n...]) : bytes
+            queue.append(rest)
+            unsent += rest.count
+            cond.signal()
+            cond.unlock()
+            return
+        }
+        queue.append(bytes)
+        unsent += bytes.count
+        cond.signal()
+        cond.unlock()
+    }
+
+    /// PIPE_BUF: a write of at most this many bytes to a pipe with room is never split.
+    static let atomicWrite = 4096
+
+    static func writableNow(_ fd: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&p, 1, 0) == 1 && (p.revents & Int16(POLLOUT)) != 0 && (p.revents & Int16(POLLERR | POLLHUP)) == 0
+    }
+
+    func waitUntilWritable() async {
+        while true {
+            cond.lock()
+            let ok = unsent <= maxUnsent || failed || closed
+            cond.unlock()
+            if ok { return }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                waiters.withLock { $0.append(c) }
+                // Re-check after registering, so a drain between the check and here is not missed.
+                cond.lock()
+                let ok2 = unsent <= maxUnsent || failed || closed
+                cond.unlock()
+                if ok2 { wakeWaiters() }
+            }
+        }
+    }
+
+    private func wakeWaiters() {
+        let w = waiters.withLock { ws -> [CheckedContinuation<Void, Never>] in
+            let all = ws
+            ws = []
+            return all
+        }
+        for c in w { c.resume() }
+    }
+
+    /// Writes everything queued, then stops the thread. Blocks until done.
+    func closeAndFlush() {
+        cond.lock()
+        closed = true
+        cond.signal()
+        while !finishedWriting { cond.wait() }
+        cond.unlock()
+        wakeWaiters()
+    }
+
+    private func run() {
+        while true {
+            cond.lock()
+            while queue.isEmpty && !closed { cond.wait() }
+            if queue.isEmpty && closed {
+                finishedWriting = true
+                cond.broadcast()
+                cond.unlock()
+                return
+            }
+            let batch = queue
+            queue.removeAll(keepingCapacity: true)
+            writing = true
+            cond.unlock()
+
+            var written = 0
+            var newlyFailed = false
+            for line in batch {
+                if !failed, !writeAll(line) { failed = true; newlyFailed = true }
+                written += line.count
+            }
+            cond.lock()
+            writing = false
+            unsent -= written
+            let below = unsent <= maxUnsent
+            let notify = newlyFailed ? onFailure : nil
+            cond.unlock()
+            if below || failed { wakeWaiters() }
+            notify?()
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { buf -> Bool in
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    return false
+                }
+                off += n
+            }
+            return true
+        }
+    }
+}
+
+/// Reads `fd` until end of input (or a read error), handing each framed line to `connection`;
+/// a last line without its newline is delivered at the end. Blocks: run it on its own thread.
+func readLines(fd: Int32, maxLine: Int, into connection: RPCConnection) {
+    var framer = LineFramer(maxLineLength: maxLine)
+    var buf = [UInt8](repeating: 0, count: 64 * 1024)
+    func deliver(_ frame: LineFramer.Frame) {
+        switch frame {
+        case .line(let l): connection.receiveLine(l)
+        case .tooLong: connection.receiveTooLong(limit: maxLine)
+        }
+    }
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        buf.withUnsafeBytes { raw in framer.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n]), deliver) }
+    }
+    framer.finish(deliver)
+}
