@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -21,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         // glibc's malloc controls (malloc.h).
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // A JSON value with exact numbers, a strict parser and a compact writer.
@@ -40,11 +40,7 @@ let package = Package(
         .target(name: "LLMCrypto", dependencies: ["CSodium", "LLMDomain"]),
 
         // The one place that talks to SQLite.
-        .target(name: "LLMStore", dependencies: [
-            "LLMDomain", "LLMJSON",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "GRDBSQLite", package: "GRDB.swift"),
-        ]),
+        .target(name: "LLMStore", dependencies: ["CSQLite", "LLMDomain", "LLMJSON"]),
 
         // Upstream HTTP on libcurl's multi interface.
         .target(name: "LLMHTTP", dependencies: ["CCurl"]),

@@ -1,5 +1,7 @@
-import Foundation
-import GRDB
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import LLMDomain
 
@@ -247,13 +249,24 @@ extension AppDatabase {
         guard kill(pid, 0) == 0 || errno != ESRCH else { return false }
         #if os(Linux)
         // /proc/<pid>/stat: "pid (comm) S ..."; the state follows the last ')'.
-        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        if let stat = readSmallFile("/proc/\(pid)/stat"),
            let close = stat.lastIndex(of: ")"),
            let state = stat[stat.index(after: close)...].first(where: { $0 != " " }) {
             return state != "Z" && state != "X"
         }
         #endif
         return true
+    }
+
+    /// The text of a small file (a /proc entry), or nil.
+    private static func readSmallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[..<n], as: UTF8.self)
     }
 
     /// The usage row with this id, or nil.

@@ -1,5 +1,4 @@
-import Foundation
-import GRDB
+import FoundationEssentials
 import LLMDomain
 
 /// A user's conversations. Another user's conversation is reported as not found.

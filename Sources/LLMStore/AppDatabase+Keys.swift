@@ -1,5 +1,4 @@
-import Foundation
-import GRDB
+import FoundationEssentials
 import LLMDomain
 
 /// A provider API key as stored: encrypted by the caller (LLMCrypto); the store never sees

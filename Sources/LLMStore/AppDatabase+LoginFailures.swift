@@ -1,5 +1,4 @@
-import Foundation
-import GRDB
+import FoundationEssentials
 
 /// Failed logins, in the database so that every process sharing it sees the same count
 /// (PROTOCOL §3.1: after 5 failures for one username within 15 minutes, refuse).

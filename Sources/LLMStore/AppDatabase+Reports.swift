@@ -1,5 +1,4 @@
-import Foundation
-import GRDB
+import FoundationEssentials
 import LLMDomain
 
 /// Usage reports (PROTOCOL §3.9) and budget spend, aggregated in SQL over covering indexes.

@@ -1,5 +1,7 @@
-import Foundation
-import GRDB
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 import LLMDomain
 
@@ -52,7 +54,7 @@ public final class AppDatabase: Sendable {
     /// A fresh database in a new temporary file, deleted when the instance is released.
     /// For tests.
     public static func makeTemporary() throws -> AppDatabase {
-        let path = NSTemporaryDirectory() + "llmrpc-test-\(UUID().uuidString.lowercased()).sqlite3"
+        let path = FileManager.default.temporaryDirectory.path + "/" + "llmrpc-test-\(UUID().uuidString.lowercased()).sqlite3"
         return try AppDatabase(path: path, deleteOnDeinit: true)
     }
 
@@ -73,18 +75,17 @@ public final class AppDatabase: Sendable {
         _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
-    static func configuration(maxSizeBytes: Int? = nil) -> Configuration {
-        var config = Configuration()
-        config.foreignKeysEnabled = true
-        config.busyMode = .timeout(5)  // busy_timeout = 5000 ms
-        // Readers keep GRDB's own 10 s timeout (they only wait in rare WAL cases, such as
-        // another process recovering the WAL after a crash).
-        config.label = "llmrpc"
+    static func configuration(maxSizeBytes: Int? = nil) -> DatabaseConfiguration {
+        var config = DatabaseConfiguration()
+        // Writers wait up to 5 s for another process's write lock; readers keep 10 s (they
+        // only wait in rare WAL cases, such as another process recovering the WAL after a crash).
+        config.writerBusyTimeoutMs = 5000
+        config.readerBusyTimeoutMs = 10000
         // In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the process
         // (kill -9) loses nothing and the file is never corrupted; only a power cut may lose the
         // last moments. Every chat request commits twice (pending row, then settlement), and a
         // full fsync per commit was most of the cost of usage logging.
-        config.prepareDatabase { db in
+        config.prepareDatabase = { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Reads of the database file through memory, not a pread(2) per page (SQLite still
             // writes with pwrite(2); the WAL is read with pread(2) as before).

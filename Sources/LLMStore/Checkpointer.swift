@@ -1,5 +1,5 @@
-import Foundation
-import GRDBSQLite
+import FoundationEssentials
+import CSQLite
 
 /// WAL checkpoints off the request path. SQLite's automatic checkpoint runs inside the commit
 /// that crosses 1,000 WAL frames, with two fsyncs: the request that happened to commit then
@@ -10,9 +10,9 @@ final class Checkpointer: @unchecked Sendable {
     /// WAL frames after which a checkpoint is started (SQLite's own default threshold).
     static let threshold: Int32 = 1000
 
-    private let cond = NSCondition()
+    private let cond = ConditionLock()
     /// Serialises use of `connection` (opened without SQLite's own mutex).
-    private let connectionLock = NSLock()
+    private let connectionLock = ConditionLock()
     private var requested = false
     private var stopping = false
     private var finished = false
@@ -34,9 +34,7 @@ final class Checkpointer: @unchecked Sendable {
             return nil
         }
         connection = db
-        let t = Thread { [self] in run() }
-        t.name = "llmrpc-checkpoint"
-        t.start()
+        startThread { [self] in run() }
     }
 
     /// WAL frames past which the writer checkpoints itself after all, as SQLite would: the
@@ -76,7 +74,8 @@ final class Checkpointer: @unchecked Sendable {
         cond.lock()
         defer { cond.unlock() }
         while runs < n {
-            if !cond.wait(until: deadline) { return runs >= n }
+            let left = deadline.timeIntervalSinceNow
+            if left <= 0 || !cond.wait(seconds: left) { return runs >= n }
         }
         return true
     }

@@ -1,5 +1,4 @@
-import Foundation
-import GRDB
+import FoundationEssentials
 import LLMDomain
 
 /// A model's four prices, as used for one request. nil = unpriced.

@@ -1,5 +1,4 @@
-import GRDB
-import GRDBSQLite
+import CSQLite
 
 /// A cached prepared statement bound and stepped through SQLite's C API directly, for the
 /// few statements every chat request runs (the usage row, its settlement, the conversation
@@ -58,9 +57,9 @@ struct RawStatement {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
         case let code:
-            let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+            let error = DatabaseError(code: code, connection: connection)
             sqlite3_reset(stmt)
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message)
+            throw error
         }
     }
 

@@ -1,4 +1,3 @@
-import GRDB
 
 extension AppDatabase {
     /// The migrations, by name. A shipped migration is never edited: changes go in a new one.

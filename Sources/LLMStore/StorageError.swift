@@ -1,4 +1,3 @@
-import GRDB
 import LLMDomain
 
 /// Turns SQLite failures into `DomainError(.storage, ...)` with a message a user can act on.

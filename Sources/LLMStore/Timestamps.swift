@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LLMDomain
 
 /// Timestamps are stored as INTEGER unix milliseconds UTC and exposed as `Date`.

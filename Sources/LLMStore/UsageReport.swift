@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LLMDomain
 
 /// Sums over a set of usage rows; exact integers.

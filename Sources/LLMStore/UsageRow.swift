@@ -1,5 +1,4 @@
-import Foundation
-import GRDB
+import FoundationEssentials
 import LLMDomain
 
 /// A row of `llm_usage_log`: one chat request, as recorded.

@@ -1,5 +1,4 @@
-import Foundation
-import GRDB
+import FoundationEssentials
 import LLMDomain
 
 /// A row of `users`.

@@ -1,5 +1,4 @@
-import GRDB
-import GRDBSQLite
+import CSQLite
 import Synchronization
 
 /// Group commit for the writes of chat requests. Every chat request writes twice (its

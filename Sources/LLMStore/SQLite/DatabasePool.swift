@@ -1,0 +1,131 @@
+import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How the pool's connections are set up.
+struct DatabaseConfiguration: Sendable {
+    /// How long a writer waits for another process's write lock (SQLite's busy timeout).
+    var writerBusyTimeoutMs: Int32 = 5000
+    /// How long a reader waits (only in rare WAL cases, e.g. another process recovering the
+    /// WAL after a crash).
+    var readerBusyTimeoutMs: Int32 = 10000
+    /// Run on every new connection after the pool's own settings (pragmas).
+    var prepareDatabase: (@Sendable (Database) throws -> Void)? = nil
+
+    init() {}
+}
+
+/// An SQLite file in WAL mode with one writer connection and reader connections made on
+/// demand: readers never wait for the writer, writers wait for each other (in this process
+/// on a lock, across processes on SQLite's write lock with a busy timeout). Every connection
+/// has foreign keys on.
+final class DatabasePool: @unchecked Sendable {
+    let path: String
+    private let configuration: DatabaseConfiguration
+    private let writerLock = ConditionLock()
+    private var writer: Database?
+    private let readersLock = ConditionLock()
+    private var idleReaders: [Database] = []
+    private var closed = false
+    /// Idle readers kept open, at most.
+    static let maxIdleReaders = 4
+
+    init(path: String, configuration: DatabaseConfiguration = DatabaseConfiguration()) throws {
+        self.path = path
+        self.configuration = configuration
+        let w = try Database(path: path, create: true)
+        try DatabasePool.setUp(w, busyTimeoutMs: configuration.writerBusyTimeoutMs, configuration)
+        // WAL mode is a property of the file: set once, kept by every later connection.
+        guard try String.fetchOne(w, sql: "PRAGMA journal_mode = WAL")?.lowercased() == "wal" else {
+            throw DatabaseError(resultCode: .SQLITE_ERROR, message: "could not switch the database to WAL mode")
+        }
+        writer = w
+    }
+
+    deinit { try? close() }
+
+    private static func setUp(_ db: Database, busyTimeoutMs: Int32, _ configuration: DatabaseConfiguration) throws {
+        sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
+        try db.execute(sql: "PRAGMA foreign_keys = ON")
+        try configuration.prepareDatabase?(db)
+    }
+
+    /// Closes every connection; later use throws.
+    func close() throws {
+        writerLock.withLock {
+            writer?.close()
+            writer = nil
+        }
+        readersLock.withLock {
+            closed = true
+            for r in idleReaders { r.close() }
+            idleReaders = []
+        }
+    }
+
+    private static let closedError = DatabaseError(resultCode: .SQLITE_MISUSE, message: "the database is closed")
+
+    // MARK: - Writes
+
+    /// The writer connection, exclusively, with no transaction opened.
+    func writeWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        writerLock.lock()
+        defer { writerLock.unlock() }
+        guard let writer else { throw Self.closedError }
+        return try body(writer)
+    }
+
+    /// `body` in a `BEGIN IMMEDIATE` … `COMMIT` transaction on the writer, rolled back if it throws.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try writeWithoutTransaction { db in try Self.inTransaction(db, "BEGIN IMMEDIATE", body) }
+    }
+
+    static func inTransaction<T>(_ db: Database, _ begin: String, _ body: (Database) throws -> T) throws -> T {
+        try db.cachedStatement(sql: begin).execute()
+        do {
+            let value = try body(db)
+            try db.cachedStatement(sql: "COMMIT").execute()
+            return value
+        } catch {
+            if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+            throw error
+        }
+    }
+
+    // MARK: - Reads
+
+    /// `body` on a reader in a read transaction: one snapshot of the database for all its statements.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try unsafeRead { db in try Self.inTransaction(db, "BEGIN DEFERRED", body) }
+    }
+
+    /// `body` on a reader, without a transaction (each statement sees the latest commit).
+    func unsafeRead<T>(_ body: (Database) throws -> T) throws -> T {
+        let reader = try takeReader()
+        defer { giveBack(reader) }
+        return try body(reader)
+    }
+
+    private func takeReader() throws -> Database {
+        let idle: Database? = try readersLock.withLock {
+            if closed { throw Self.closedError }
+            return idleReaders.popLast()
+        }
+        if let idle { return idle }
+        let r = try Database(path: path, create: false)
+        try Self.setUp(r, busyTimeoutMs: configuration.readerBusyTimeoutMs, configuration)
+        return r
+    }
+
+    private func giveBack(_ reader: Database) {
+        // A reader left inside a transaction (a failed COMMIT) is not reused.
+        if reader.isInsideTransaction { try? reader.execute(sql: "ROLLBACK") }
+        let keep = readersLock.withLock { () -> Bool in
+            guard !closed, idleReaders.count < Self.maxIdleReaders, !reader.isInsideTransaction else { return false }
+            idleReaders.append(reader)
+            return true
+        }
+        if !keep { reader.close() }
+    }
+}
