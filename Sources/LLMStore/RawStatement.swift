@@ -2,9 +2,9 @@ import CSQLite
 
 /// A cached prepared statement bound and stepped through SQLite's C API directly, for the
 /// few statements every chat request runs (the usage row, its settlement, the conversation
-/// and its messages). GRDB prepares and caches the statement; binding values one by one here
-/// avoids building `StatementArguments` of existentials and decoding rows by column name,
-/// which were most of the cost of a request's two writes. Errors are GRDB's `DatabaseError`,
+/// and its messages). The connection prepares and caches the statement; binding values one by
+/// one here avoids building `StatementArguments` of existentials and decoding rows by column
+/// name, which were most of the cost of a request's two writes. Errors are `DatabaseError`,
 /// so they map to the wire like every other storage error.
 struct RawStatement {
     let stmt: OpaquePointer

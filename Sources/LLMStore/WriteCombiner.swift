@@ -174,8 +174,7 @@ final class WriteResult<T>: @unchecked Sendable {
 }
 
 extension AppDatabase {
-    /// One write transaction (`BEGIN IMMEDIATE` … `COMMIT`, both cached statements: GRDB
-    /// prepares them anew for each `write`). Rolled back if `body` throws.
+    /// One write transaction (`BEGIN IMMEDIATE` … `COMMIT`), rolled back if `body` throws.
     func writeTransaction<T>(_ body: @escaping @Sendable (Database) throws -> T) throws -> T {
         let result = WriteResult<T>()
         if let error = WriteCombiner.commit(pool, [{ db in result.value = try body(db) }])[0] {
