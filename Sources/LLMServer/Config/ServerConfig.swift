@@ -65,7 +65,7 @@ public struct ServerConfig: Sendable {
         databaseMaxBytes = maxMB > 0 ? maxMB * 1024 * 1024 : nil
         secretKey = nonEmpty("LLMRPC_SECRET_KEY")
         if let k = secretKey, k.utf8.count < 32 {
-            // HS256 with a key shorter than its 32-byte output is weak (and jwt-kit refuses it).
+            // HS256 with a key shorter than its 32-byte output is weak.
             throw ConfigError("LLMRPC_SECRET_KEY must be at least 32 bytes long (generate one with: head -c32 /dev/urandom | base64)")
         }
         encryptionKey = nonEmpty("LLMRPC_ENCRYPTION_KEY")
