@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LLMJSON
 
 /// Typed access to a request's `params` object. Every accessor throws `-32602` naming the field.

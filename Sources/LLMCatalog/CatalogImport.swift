@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LLMDomain
 import LLMJSON
 
@@ -69,8 +69,6 @@ public enum CatalogImport {
 
     /// Today's date in UTC, "YYYY-MM-DD".
     static func todayUTC() -> String {
-        let parts = Calendar(identifier: .gregorian).dateComponents(
-            in: TimeZone(identifier: "UTC")!, from: Date())
-        return String(format: "%04d-%02d-%02d", parts.year ?? 1970, parts.month ?? 1, parts.day ?? 1)
+        isoDateString(fromDays: Int64((Date().timeIntervalSince1970 / 86_400).rounded(.down)))
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import LLMDomain
 
 /// The cost of one call, per bucket, in exact money. All amounts are nil when `priced` is false.

@@ -1,4 +1,3 @@
-import Foundation
 import LLMDomain
 import LLMJSON
 
@@ -84,7 +83,7 @@ public enum LiteLLMImport {
         var source = "LiteLLM model_prices_and_context_window.json"
         if let upstream = o["source"]?.stringValue, !upstream.isEmpty { source += " (source: \(upstream))" }
         if let tier = o.keys.first(where: { $0.hasPrefix("input_cost_per_token_above_") }) {
-            let threshold = tier.dropFirst("input_cost_per_token_above_".count).replacingOccurrences(of: "_tokens", with: "")
+            let threshold = tier.dropFirst("input_cost_per_token_above_".count).replacing("_tokens", with: "")
             source += "; base-tier prices (≤\(threshold.uppercased()) input), the higher tier is not modelled"
         }
         return .success(CatalogEntry(

@@ -1,5 +1,6 @@
 import CSodium
-import Foundation
+import FoundationEssentials
+import LLMDomain
 
 /// The 32-byte key that encrypts stored API keys (`LLMRPC_ENCRYPTION_KEY`, base64).
 /// Every textual rendering shows only its fingerprint ``id``, never the key.
@@ -19,7 +20,7 @@ public struct MasterKey: Sendable, CustomStringConvertible, CustomDebugStringCon
 
     /// A key from base64 text (surrounding whitespace ignored).
     public init(base64: String) throws {
-        let text = base64.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = base64.trimmingWhitespaceAndNewlines()
         guard let data = Data(base64Encoded: text) else {
             throw CryptoError.invalidMasterKey("not valid base64; generate one with `openssl rand -base64 32`")
         }

@@ -5,7 +5,8 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
+import FoundationEssentials
+import LLMDomain
 
 /// A generated secret kept in a file of its own (the JWT signing key, the encryption master key).
 public enum SecretFile {
@@ -23,7 +24,7 @@ public enum SecretFile {
     /// - Throws: ``CryptoError/secretFile(_:)`` when the file cannot be created, read or decoded.
     public static func loadOrCreate(path: String, byteCount: Int) throws -> (bytes: [UInt8], created: Bool, warning: String?) {
         precondition(byteCount > 0, "byteCount must be positive")
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = Paths.parent(of: path)
         if !directory.isEmpty { try makeDirectory(directory) }
 
         if FileManager.default.fileExists(atPath: path) {
@@ -41,7 +42,7 @@ public enum SecretFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CryptoError.secretFile("cannot read the secret file \(path): check its owner and permissions")
         }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
         guard !text.isEmpty, let decoded = Data(base64Encoded: text) else {
             throw CryptoError.secretFile("the secret file \(path) is empty or not base64; restore it from a backup (a new one would make existing data unreadable)")
         }
@@ -104,18 +105,27 @@ public enum SecretFile {
 
     /// Creates `directory` and missing parents with mode 0700; an existing one is left as is.
     static func makeDirectory(_ directory: String) throws {
-        var isDir: ObjCBool = false
+        var isDir = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw CryptoError.secretFile("\(directory) exists and is not a directory") }
+            guard isDir else { throw CryptoError.secretFile("\(directory) exists and is not a directory") }
             return
         }
         do {
             try FileManager.default.createDirectory(
                 atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            if FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue { return }
-            throw CryptoError.secretFile("cannot create the directory \(directory): \(error.localizedDescription)")
+            if FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir { return }
+            throw CryptoError.secretFile("cannot create the directory \(directory): \(reason(error))")
         }
+    }
+
+    /// Why a FileManager call failed: its POSIX cause when there is one ("Permission denied").
+    /// (FoundationEssentials' errors have no `localizedDescription`.)
+    static func reason(_ error: Error) -> String {
+        if let e = error as? CocoaError, let posix = e.underlying as? POSIXError {
+            return String(cString: strerror(posix.code.rawValue))
+        }
+        return "\(error)"
     }
 
     static func failure(_ what: String, _ err: Int32) -> CryptoError {

@@ -11,3 +11,9 @@ public func civilDate(fromDays z0: Int64) -> (year: Int64, month: Int64, day: In
     let m = mp < 10 ? mp + 3 : mp - 9
     return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
 }
+
+/// "YYYY-MM-DD" of a day number (days since 1970-01-01).
+public func isoDateString(fromDays days: Int64) -> String {
+    let (year, month, day) = civilDate(fromDays: days)
+    return "\(zeroPadded(year, width: 4))-\(zeroPadded(month, width: 2))-\(zeroPadded(day, width: 2))"
+}

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import LLMJSON
 
 /// An exact amount of US dollars, counted in picodollars (1e-12 USD) as a 64-bit integer.
 /// Prices per million tokens with up to six decimals are whole picodollars per token, so every
@@ -12,12 +13,7 @@ public struct Money: Sendable, Hashable, Comparable, Codable, CustomStringConver
 
     /// nil when `usd` has more than 12 decimals or is out of range.
     public init?(usd: Decimal) {
-        let scaled = usd * Money.scale
-        var s = scaled
-        var r = Decimal()
-        NSDecimalRound(&r, &s, 0, .plain)
-        guard r == scaled, let i = Int64(exactly: NSDecimalNumber(decimal: r).int64Value),
-              Decimal(i) == r else { return nil }
+        guard let i = (usd * Money.scale).exactInt64 else { return nil }
         self.picodollars = i
     }
 
@@ -41,12 +37,9 @@ public struct PricePerMillion: Sendable, Hashable, Codable, CustomStringConverti
     /// From dollars per million tokens; nil if negative, too precise or too large.
     public init?(usdPerMillion: Decimal) {
         guard usdPerMillion >= 0 else { return nil }
-        let scaled = usdPerMillion * PricePerMillion.perMillionScale
-        var s = scaled
-        var r = Decimal()
-        NSDecimalRound(&r, &s, 0, .plain)
-        guard r == scaled, r < Decimal(Int64.max / 1_000_000_000) else { return nil }
-        self.picodollarsPerToken = NSDecimalNumber(decimal: r).int64Value
+        guard let i = (usdPerMillion * PricePerMillion.perMillionScale).exactInt64,
+              i < Int64.max / 1_000_000_000 else { return nil }
+        self.picodollarsPerToken = i
     }
 
     /// From dollars per single token (LiteLLM's unit, "3e-06"); nil if not exact in picodollars.

@@ -1,5 +1,8 @@
 import CCurl
-import Foundation
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Initialises libcurl once per process, before any engine thread starts.
 private let curlGlobalInit: CURLcode = llm_curl_global_init()
@@ -36,9 +39,7 @@ final class CurlEngine: @unchecked Sendable {
         idleTimeoutNanos = UInt64(max(0.001, idleTimeout) * 1e9)
         // Check about ten times per idle period, between every 10 ms and every second.
         idleCheckIntervalNanos = min(1_000_000_000, max(10_000_000, idleTimeoutNanos / 10))
-        let thread = Thread { [self] in self.run() }
-        thread.name = "llmhttp-curl"
-        thread.start()
+        startThread(name: "llmhttp-curl") { [self] in self.run() }
     }
 
     /// Hands an operation to the engine thread. Returns false once the engine has shut down.

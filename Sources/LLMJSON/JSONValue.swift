@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A JSON value. Numbers keep their literal text, so integers of any size and decimal prices
 /// survive a round trip exactly; objects keep their key order, so output reads like the spec.
@@ -60,10 +60,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     }
     public init(_ value: Decimal) {
         // Decimal's description is plain positional notation ("0.0105", "-3"), valid JSON.
-        var v = value
-        var rounded = Decimal()
-        NSDecimalRound(&rounded, &v, 18, .plain)
-        self.text = rounded.description
+        self.text = value.rounded(scale: 18).description
     }
 
     public var description: String { text }
@@ -71,18 +68,12 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// The value as an Int when it is an integer literal in range ("3", "-7"; "3.0" and "1e3" too).
     public var intValue: Int? {
         if let i = Int(text) { return i }
-        guard let d = decimalValue else { return nil }
-        var v = d
-        var r = Decimal()
-        NSDecimalRound(&r, &v, 0, .plain)
-        guard r == d, let i = Int(exactly: NSDecimalNumber(decimal: r).int64Value), Decimal(i) == d else { return nil }
-        return i
+        return decimalValue?.exactInt64.flatMap { Int(exactly: $0) }
     }
     public var isInteger: Bool { intValue != nil }
     public var doubleValue: Double { Double(text) ?? 0 }
     /// The exact decimal value of the literal ("3e-06" is 0.000003 exactly).
-    public var decimalValue: Decimal? { Decimal(string: text, locale: Self.posix) }
-    private static let posix = Locale(identifier: "en_US_POSIX")
+    public var decimalValue: Decimal? { Decimal(string: text) }
 
     public static func == (a: JSONNumber, b: JSONNumber) -> Bool {
         if a.text == b.text { return true }
@@ -95,9 +86,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     public func hash(into hasher: inout Hasher) {
         if let i = Int64(text) { hasher.combine(i); return }
         guard let d = decimalValue else { hasher.combine(text); return }
-        var v = d, r = Decimal()
-        NSDecimalRound(&r, &v, 0, .plain)
-        if r == d, let i = Int64(exactly: NSDecimalNumber(decimal: r).int64Value), Decimal(i) == d {
+        if let i = d.exactInt64 {
             hasher.combine(i)
         } else {
             hasher.combine(d)

@@ -1,11 +1,14 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import LLMCatalog
 import LLMCrypto
 import LLMDomain
 import LLMJSON
 import LLMServer
 import LLMStore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Manage users.", subcommands: [CreateUser.self])
@@ -21,7 +24,7 @@ struct Users: AsyncParsableCommand {
         @Flag(name: .long, help: "Make the user a superuser (admin).") var superuser = false
 
         func run() async throws {
-            if isatty(0) != 0 { FileHandle.standardError.write(Data("Password: ".utf8)) }
+            if isatty(0) != 0 { Out.stderr("Password: ") }
             guard let line = readLine(strippingNewline: true), line.count >= 8 else {
                 throw ValidationError("give a password of at least 8 characters on stdin")
             }

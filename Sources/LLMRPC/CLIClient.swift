@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import LLMDomain
 import LLMJSON
 import LLMServer
 #if canImport(Glibc)
@@ -58,6 +59,18 @@ enum Out {
     }
 }
 
+/// Everything `fd` holds until end of input (what FileHandle's readDataToEndOfFile did).
+func readToEnd(fd: Int32) -> [UInt8] {
+    var out = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return out }
+        out.append(contentsOf: buf[0..<n])
+    }
+}
+
 /// One JSON-RPC connection to the gateway: a private `llmrpc serve` child on pipes, or a Unix
 /// socket. A reader thread matches responses to requests by id and hands notifications to
 /// `onNotification` in the order they arrive (so every chunk is handled before its response).
@@ -65,10 +78,10 @@ final class GatewayClient: @unchecked Sendable {
     private let readFD: Int32
     private let writeFD: Int32
     private let childPID: pid_t?
-    private let lock = NSLock()
+    private let lock = PosixLock()
     /// Held while a line is written, so lines never interleave (apart from `lock`, which the
     /// reader needs while a write may block).
-    private let writeLock = NSLock()
+    private let writeLock = PosixLock()
     private var pending: [Int: CheckedContinuation<JSONValue, Error>] = [:]
     private var nextID = 0
     private var closed = false
@@ -78,8 +91,7 @@ final class GatewayClient: @unchecked Sendable {
         self.readFD = readFD
         self.writeFD = writeFD
         self.childPID = childPID
-        let reader = Thread { [self] in readLoop() }
-        reader.start()
+        Threads.start { [self] in readLoop() }
     }
 
     /// Connects as the options say: `--socket` to a running server, else a private child.
@@ -281,7 +293,7 @@ enum TokenStore {
 
     static func read(_ config: ServerConfig) -> String? {
         guard let text = try? String(contentsOfFile: path(config), encoding: .utf8) else { return nil }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = text.trimmingWhitespaceAndNewlines()
         return token.isEmpty ? nil : token
     }
 

@@ -1,6 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import LLMDomain
 import LLMJSON
+import LLMServer
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -74,7 +77,7 @@ struct ChatCommand: AsyncParsableCommand {
                 gateway.notify("$/cancelRequest", ["id": .int(id)])
             } else {
                 Out.stderr("\n")
-                Foundation.exit(130)
+                Glibc.exit(130)
             }
         }
         defer { interrupts.stop() }
@@ -109,9 +112,9 @@ struct ChatCommand: AsyncParsableCommand {
     func readPrompt() throws -> String {
         if !prompt.isEmpty { return prompt.joined(separator: " ") }
         if isatty(0) != 0 { Out.stderr("Type your prompt, then Ctrl-D on a new line:\n") }
-        var text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        var text = String(decoding: readToEnd(fd: 0), as: UTF8.self)
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !text.trimmingWhitespaceAndNewlines().isEmpty else {
             throw CLIError("the prompt is empty: give it as arguments or on stdin")
         }
         return text
@@ -136,11 +139,10 @@ struct ChatCommand: AsyncParsableCommand {
 
 /// Whether the streamed text needs a final line break (the chunk handler and the command
 /// run on different threads).
-final class PrintedText: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last: Character?
-    func add(_ s: String) { lock.withLock { if let c = s.last { last = c } } }
-    var needsNewline: Bool { lock.withLock { last != nil && last != "\n" } }
+final class PrintedText: Sendable {
+    private let last = Mutex<Character?>(nil)
+    func add(_ s: String) { if let c = s.last { last.withLock { $0 = c } } }
+    var needsNewline: Bool { last.withLock { $0 != nil && $0 != "\n" } }
 }
 
 /// SIGINT as a callback with the count so far, instead of the default of dying.
@@ -158,7 +160,7 @@ final class InterruptWatcher: @unchecked Sendable {
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         (readFD, writeFD) = (fds[0], fds[1])
         interruptPipeWriteFD = writeFD
-        let reader = Thread { [readFD] in
+        Threads.start { [readFD] in
             // This thread takes the signal even if every other one blocks it (a process started
             // from a thread that blocked SIGINT, as libdispatch's workers do, inherits that mask).
             var set = sigset_t()
@@ -176,7 +178,6 @@ final class InterruptWatcher: @unchecked Sendable {
             }
             close(readFD)
         }
-        reader.start()
         signal(SIGINT, { _ in
             var b: UInt8 = 1
             _ = write(interruptPipeWriteFD, &b, 1)

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import LLMCrypto
 import LLMDomain
 import LLMServer
@@ -57,7 +57,7 @@ struct DoctorCommand: AsyncParsableCommand {
         let secretNames = ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GOOGLE_API_KEY", "LLMRPC_SECRET_KEY",
                            "LLMRPC_ENCRYPTION_KEY", "FIRST_SUPERUSER_PASSWORD", "LLMRPC_ACCESS_TOKEN"]
         let holdsSecret = text.split(whereSeparator: \.isNewline).contains { line in
-            let l = line.trimmingCharacters(in: .whitespaces)
+            let l = line.trimmingWhitespace()
             return secretNames.contains { l.hasPrefix($0 + "=") || l.hasPrefix("export \($0)=") }
         }
         if holdsSecret {
@@ -144,7 +144,7 @@ struct DoctorCommand: AsyncParsableCommand {
             report.problem("\(what) \(path) cannot be read", fix: "make it yours and readable: chmod 600 \(path)")
             return nil
         }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: data, as: UTF8.self).trimmingWhitespaceAndNewlines()
         guard let decoded = Data(base64Encoded: text), !decoded.isEmpty else {
             report.problem("\(what) \(path) is empty or not base64", fix: "restore it from a backup")
             return nil

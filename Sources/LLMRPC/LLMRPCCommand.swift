@@ -1,7 +1,9 @@
 import ArgumentParser
-import Foundation
 import LLMServer
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `llmrpc`: the gateway and its admin commands.
 @main
@@ -108,7 +110,7 @@ struct Serve: AsyncParsableCommand {
             }
         } else {
             let code = await App.serveStdio(services: services, sequential: sequential)
-            Foundation.exit(code)
+            Glibc.exit(code)
         }
     }
 }

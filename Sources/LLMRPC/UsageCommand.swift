@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import LLMJSON
 import LLMServer
 
@@ -69,8 +68,8 @@ enum UsageTable {
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in
-                i < 2 ? c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[i] - c.count) + c
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                return i < 2 ? c + pad : pad + c
             }.joined(separator: "  ")
         }
         var out = "\(title)\n\(line(headers))\n\(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))\n"

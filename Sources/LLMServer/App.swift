@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import JSONRPC
 import LLMCatalog
 import LLMCrypto
@@ -29,7 +30,7 @@ public enum App {
                 throw ConfigError("LLMRPC_ENCRYPTION_KEY must be 32 bytes in base64 (generate one with: head -c32 /dev/urandom | base64)")
             }
         }
-        let dbDir = (config.databasePath as NSString).deletingLastPathComponent
+        let dbDir = Paths.parent(of: config.databasePath)
         if !dbDir.isEmpty {
             try FileManager.default.createDirectory(atPath: dbDir, withIntermediateDirectories: true)
         }
@@ -78,7 +79,7 @@ public enum App {
         if let value { return value }
         let (bytes, _, warning) = try SecretFile.loadOrCreate(path: file, byteCount: 32)
         if let warning { logger.warning("\(warning)") }
-        return bytes.map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(bytes)
     }
 
     /// Serves one session on stdin/stdout until end of input; returns the exit code.

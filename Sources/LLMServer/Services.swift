@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LLMCatalog
 import LLMCrypto
 import LLMDomain

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads retry hints: `retry-after` (delay seconds or an HTTP date), `retry-after-ms`,
 /// and duration strings like Gemini's `"2s"`.

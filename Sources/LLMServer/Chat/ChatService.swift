@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import JSONRPC
 import LLMCatalog
 import LLMDomain
@@ -361,7 +361,7 @@ struct ChatService {
         let cost = CostCalculator.cost(usage: usage, pricing: pricing)
         let calls = o.orderedToolCalls.map { c -> ToolCall in
             var c = c
-            if c.id.isEmpty { c.id = "call_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased() }
+            if c.id.isEmpty { c.id = "call_" + UUID().uuidString.replacing("-", with: "").lowercased() }
             return c
         }
         let finish: FinishReason = (o.finish == .stop && !calls.isEmpty) ? .toolCalls : o.finish

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import LLMCrypto
+import LLMDomain
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,13 +25,13 @@ public enum MasterKeyFiles {
         guard rename(pending, path) == 0 else {
             throw ConfigError("cannot replace \(path): \(String(cString: strerror(errno)))")
         }
-        let dir = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
+        let dir = open(Paths.parent(of: path), O_RDONLY | O_DIRECTORY)
         if dir >= 0 { fsync(dir); close(dir) }
     }
 
     /// Loads the pending key if a rotation was interrupted.
     static func pendingKey(path: String) -> MasterKey? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        return try? MasterKey(base64: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return try? MasterKey(base64: text.trimmingWhitespaceAndNewlines())
     }
 }

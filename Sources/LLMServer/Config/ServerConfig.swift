@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LLMDomain
 import Logging
 
@@ -49,7 +49,7 @@ public struct ServerConfig: Sendable {
 
     init(values v: [String: String], environment: [String: String]) throws {
         func nonEmpty(_ k: String) -> String? {
-            guard let s = v[k]?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+            guard let s = v[k]?.trimmingWhitespace(), !s.isEmpty else { return nil }
             return s
         }
         func int(_ k: String, _ d: Int, min: Int = 0) throws -> Int {
@@ -57,7 +57,7 @@ public struct ServerConfig: Sendable {
             guard let i = Int(s), i >= min else { throw ConfigError("\(k) must be an integer ≥ \(min), got '\(s)'") }
             return i
         }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
         let xdgData = nonEmpty("XDG_DATA_HOME") ?? "\(home)/.local/share"
         dataDir = nonEmpty("LLMRPC_DATA_DIR") ?? "\(xdgData)/llmrpc"
         databasePath = nonEmpty("LLMRPC_DATABASE") ?? "\(dataDir)/llmrpc.sqlite3"
@@ -65,7 +65,7 @@ public struct ServerConfig: Sendable {
         databaseMaxBytes = maxMB > 0 ? maxMB * 1024 * 1024 : nil
         secretKey = nonEmpty("LLMRPC_SECRET_KEY")
         if let k = secretKey, k.utf8.count < 32 {
-            // HS256 with a key shorter than its 32-byte output is weak (and jwt-kit refuses it).
+            // HS256 with a key shorter than its 32-byte output is weak.
             throw ConfigError("LLMRPC_SECRET_KEY must be at least 32 bytes long (generate one with: head -c32 /dev/urandom | base64)")
         }
         encryptionKey = nonEmpty("LLMRPC_ENCRYPTION_KEY")
@@ -125,17 +125,17 @@ enum DotEnv {
     static func parse(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
         for raw in text.split(whereSeparator: \.isNewline) {
-            var line = raw.trimmingCharacters(in: .whitespaces)
+            var line = raw.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            if line.hasPrefix("export ") { line = line.dropFirst(7).trimmingWhitespace() }
             guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = line[..<eq].trimmingWhitespace()
+            var value = line[line.index(after: eq)...].trimmingWhitespace()
             if value.count >= 2, let f = value.first, let l = value.last, f == l, f == "\"" || f == "'" {
                 value = String(value.dropFirst().dropLast())
-                if f == "\"" { value = value.replacingOccurrences(of: "\\n", with: "\n") }
-            } else if let hash = value.range(of: " #") {
-                value = value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces)
+                if f == "\"" { value = value.replacing("\\n", with: "\n") }
+            } else if let hash = value.firstRange(of: " #") {
+                value = value[..<hash.lowerBound].trimmingWhitespace()
             }
             out[key] = value
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LLMDomain
 import Logging
 #if canImport(Glibc)

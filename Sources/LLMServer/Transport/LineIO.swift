@@ -1,4 +1,3 @@
-import Foundation
 import JSONRPC
 import Logging
 import Synchronization
@@ -12,7 +11,7 @@ import Glibc
 final class FDLineWriter: RPCOutput, @unchecked Sendable {
     private let fd: Int32
     private let maxUnsent: Int
-    private let cond = NSCondition()
+    private let cond = PosixCondition()
     private var queue: [[UInt8]] = []
     private var unsent = 0
     private var closed = false
@@ -27,9 +26,7 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     init(fd: Int32, maxUnsent: Int) {
         self.fd = fd
         self.maxUnsent = maxUnsent
-        let t = Thread { [unowned self] in self.run() }
-        t.name = "llmrpc-stdout"
-        t.start()
+        Threads.start(name: "llmrpc-stdout") { [unowned self] in self.run() }
     }
 
     func writeLine(_ bytes: [UInt8]) {

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import JSONRPC
+import LLMDomain
 import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -39,7 +40,7 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Takes the lock, removes a stale socket, binds and sets permissions.
     public func start() async throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = Paths.parent(of: path)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         chmod(dir, 0o700)
@@ -79,9 +80,7 @@ public final class SocketServer: @unchecked Sendable {
         }
         chmod(path, 0o600)
         listenFD = fd
-        let t = Thread { [self] in acceptLoop(fd) }
-        t.name = "llmrpc-accept"
-        t.start()
+        Threads.start(name: "llmrpc-accept") { [self] in acceptLoop(fd) }
         logger.info("listening", metadata: ["socket": "\(path)"])
     }
 
@@ -123,7 +122,7 @@ public final class SocketServer: @unchecked Sendable {
         connections.add(key, conn)
         let maxLine = config.maxLineBytes
         let registry = connections
-        let t = Thread {
+        Threads.start(name: "llmrpc-conn") {
             readLines(fd: fd, maxLine: maxLine, into: conn)
             // Like end of stdin: streams stop, other requests finish and are answered, then close.
             Task {
@@ -133,8 +132,6 @@ public final class SocketServer: @unchecked Sendable {
                 registry.remove(key)
             }
         }
-        t.name = "llmrpc-conn"
-        t.start()
     }
 
     /// Runs until `stop()`.

@@ -1,4 +1,3 @@
-import Foundation
 import JSONRPC
 import Logging
 import Synchronization
@@ -33,13 +32,11 @@ public final class StdioTransport: @unchecked Sendable {
         let conn = connection
         let fd = inputFD
         let limit = maxLine
-        let t = Thread {
+        Threads.start(name: "llmrpc-stdin") {
             readLines(fd: fd, maxLine: limit, into: conn)
             done.continuation.yield()
             done.continuation.finish()
         }
-        t.name = "llmrpc-stdin"
-        t.start()
         for await _ in done.stream {}
         await connection.inputEnded()
         writer.closeAndFlush()

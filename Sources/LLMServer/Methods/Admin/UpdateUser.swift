@@ -1,4 +1,3 @@
-import Foundation
 import JSONRPC
 import LLMCrypto
 import LLMDomain

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import JSONRPC
 import LLMCrypto
 import LLMDomain
@@ -18,7 +18,7 @@ struct LoginMethod: RPCMethod {
         var username: String
         var password: String
         init(_ p: JSONRPC.Params) throws {
-            username = try p.string("username").trimmingCharacters(in: .whitespaces)
+            username = try p.string("username").trimmingWhitespace()
             password = try p.string("password")
         }
     }

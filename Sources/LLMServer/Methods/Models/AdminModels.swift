@@ -1,4 +1,3 @@
-import Foundation
 import JSONRPC
 import LLMCatalog
 import LLMDomain
@@ -35,7 +34,7 @@ enum ModelParams {
     }
 
     static func nonEmpty(_ s: String, _ field: String) throws -> String {
-        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = s.trimmingWhitespaceAndNewlines()
         guard !t.isEmpty, t.utf8.count <= 200 else {
             throw RPCError.invalidParams(field: field, "'\(field)' must be a non-empty name of at most 200 bytes")
         }
