@@ -32,7 +32,7 @@ struct CreateUserMethod: RPCMethod {
 
 enum UserValidation {
     static func email(_ raw: String) throws -> String {
-        let e = raw.trimmingCharacters(in: .whitespaces)
+        let e = raw.trimmingWhitespace()
         let parts = e.split(separator: "@", omittingEmptySubsequences: false)
         guard e.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
               !e.contains(where: { $0.isWhitespace || $0.isNewline }) else {
