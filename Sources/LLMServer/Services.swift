@@ -17,7 +17,7 @@ public final class Services: Sendable {
     public let http: HTTPClient
     public let limiter: RateLimiter
     public let startedAt: Date
-    public let memory = MemoryReclaimer()
+    public let memory: MemoryReclaimer
     public let version = LLMRPCVersion.current
 
     public init(config: ServerConfig, logger: Logger, db: AppDatabase, tokens: TokenService, cipher: KeyCipher,
@@ -31,6 +31,7 @@ public final class Services: Sendable {
         self.http = http
         self.limiter = RateLimiter(requestsPerMinute: config.rateLimitRPM, maxConcurrentStreams: config.maxConcurrentStreamsPerUser)
         self.startedAt = Date()
+        self.memory = MemoryReclaimer(settled: { [db] in await db.writesSettled() })
     }
 }
 

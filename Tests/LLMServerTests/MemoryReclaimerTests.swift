@@ -28,4 +28,25 @@ import Testing
         _ = await it.next()
         #expect(trims.load(ordering: .relaxed) == 2)
     }
+
+    @Test func sequentialRequestsTrimEveryNAndOnlyAfterTheirRecords() async throws {
+        let log = Mutex<[String]>([])
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        let r = MemoryReclaimer(burst: 100, every: 3, trim: {
+            log.withLock { $0.append("trim") }
+            continuation.yield()
+        }, settled: {
+            log.withLock { $0.append("settled") }
+        })
+        // One at a time: never a burst, but every third request ends with a trim.
+        for _ in 0..<2 { r.requestStarted(); r.requestEnded() }
+        #expect(log.withLock { $0 }.isEmpty)
+        r.requestStarted(); r.requestEnded()
+        var it = stream.makeAsyncIterator()
+        _ = await it.next()
+        #expect(log.withLock { $0 } == ["settled", "trim"])
+        for _ in 0..<3 { r.requestStarted(); r.requestEnded() }
+        _ = await it.next()
+        #expect(log.withLock { $0 } == ["settled", "trim", "settled", "trim"])
+    }
 }

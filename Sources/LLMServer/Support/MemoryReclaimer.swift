@@ -8,21 +8,30 @@ import Glibc
 
 /// Gives memory back to the system after a burst. glibc's malloc keeps the pages it freed in
 /// its arenas: after 512 streams the process stayed ~17 MB above idle. When the number of chat
-/// requests running drops back to zero after a peak of at least `burst`, `malloc_trim` returns
-/// the free pages (once per burst, off the request path).
+/// requests running drops back to zero after a peak of at least `burst`, or after `every`
+/// requests since the last trim, `malloc_trim` returns the free pages, off the request path,
+/// once the requests' records are written (`settled`: a chat's record is committed after its
+/// answer, and what it frees then would otherwise stay in the arena).
 public final class MemoryReclaimer: Sendable {
     private struct State {
         var active = 0
         var peak = 0
+        var endedSinceTrim = 0
     }
 
     private let state = Mutex(State())
     let burst: Int
+    let every: Int
     private let trim: @Sendable () -> Void
+    private let settled: @Sendable () async -> Void
 
-    /// `trim` gives the memory back (`malloc_trim(0)` unless a test passes its own).
-    public init(burst: Int = 32, trim: (@Sendable () -> Void)? = nil) {
+    /// `trim` gives the memory back (`malloc_trim(0)` unless a test passes its own); `settled`
+    /// returns once the work that outlives a request (its record) is done.
+    public init(burst: Int = 32, every: Int = 1000, trim: (@Sendable () -> Void)? = nil,
+                settled: @escaping @Sendable () async -> Void = {}) {
         self.burst = burst
+        self.every = every
+        self.settled = settled
         self.trim = trim ?? {
             #if os(Linux)
             _ = malloc_trim(0)
@@ -48,10 +57,17 @@ public final class MemoryReclaimer: Sendable {
     public func requestEnded() {
         let trim = state.withLock { s -> Bool in
             s.active -= 1
-            guard s.active == 0, s.peak >= burst else { return false }
+            s.endedSinceTrim += 1
+            guard s.active == 0, s.peak >= burst || s.endedSinceTrim >= every else { return false }
             s.peak = 0
+            s.endedSinceTrim = 0
             return true
         }
-        if trim { Task.detached(priority: .background) { [self] in self.trim() } }
+        if trim {
+            Task.detached(priority: .background) { [self] in
+                await self.settled()
+                self.trim()
+            }
+        }
     }
 }

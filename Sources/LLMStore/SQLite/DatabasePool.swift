@@ -10,6 +10,9 @@ struct DatabaseConfiguration: Sendable {
     /// How long a reader waits (only in rare WAL cases, e.g. another process recovering the
     /// WAL after a crash).
     var readerBusyTimeoutMs: Int32 = 10000
+    /// SQLite's page cache per connection, in KiB (nil: SQLite's default, 2 MB).
+    var writerCacheKiB: Int? = nil
+    var readerCacheKiB: Int? = nil
     /// Run on every new connection after the pool's own settings (pragmas).
     var prepareDatabase: (@Sendable (Database) throws -> Void)? = nil
 
@@ -29,13 +32,14 @@ final class DatabasePool: @unchecked Sendable {
     private var idleReaders: [Database] = []
     private var closed = false
     /// Idle readers kept open, at most.
-    static let maxIdleReaders = 4
+    static let maxIdleReaders = 2
 
     init(path: String, configuration: DatabaseConfiguration = DatabaseConfiguration()) throws {
         self.path = path
         self.configuration = configuration
         let w = try Database(path: path, create: true)
-        try DatabasePool.setUp(w, busyTimeoutMs: configuration.writerBusyTimeoutMs, configuration)
+        try DatabasePool.setUp(w, busyTimeoutMs: configuration.writerBusyTimeoutMs, cacheKiB: configuration.writerCacheKiB,
+                               configuration)
         // WAL mode is a property of the file: set once, kept by every later connection.
         guard try String.fetchOne(w, sql: "PRAGMA journal_mode = WAL")?.lowercased() == "wal" else {
             throw DatabaseError(resultCode: .SQLITE_ERROR, message: "could not switch the database to WAL mode")
@@ -45,9 +49,11 @@ final class DatabasePool: @unchecked Sendable {
 
     deinit { try? close() }
 
-    private static func setUp(_ db: Database, busyTimeoutMs: Int32, _ configuration: DatabaseConfiguration) throws {
+    private static func setUp(_ db: Database, busyTimeoutMs: Int32, cacheKiB: Int?,
+                              _ configuration: DatabaseConfiguration) throws {
         sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
         try db.execute(sql: "PRAGMA foreign_keys = ON")
+        if let cacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(max(1, cacheKiB))") }
         try configuration.prepareDatabase?(db)
     }
 
@@ -114,7 +120,8 @@ final class DatabasePool: @unchecked Sendable {
         }
         if let idle { return idle }
         let r = try Database(path: path, create: false)
-        try Self.setUp(r, busyTimeoutMs: configuration.readerBusyTimeoutMs, configuration)
+        try Self.setUp(r, busyTimeoutMs: configuration.readerBusyTimeoutMs, cacheKiB: configuration.readerCacheKiB,
+                       configuration)
         return r
     }
 
