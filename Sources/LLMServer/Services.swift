@@ -31,7 +31,11 @@ public final class Services: Sendable {
         self.http = http
         self.limiter = RateLimiter(requestsPerMinute: config.rateLimitRPM, maxConcurrentStreams: config.maxConcurrentStreamsPerUser)
         self.startedAt = Date()
-        self.memory = MemoryReclaimer(settled: { [db] in await db.writesSettled() })
+        // SQLite's page caches first, so that their pages are free when malloc trims.
+        self.memory = MemoryReclaimer(trim: { [db] in
+            db.releaseMemory()
+            MemoryReclaimer.mallocTrim()
+        }, settled: { [db] in await db.writesSettled() })
     }
 }
 

@@ -33,6 +33,16 @@ import Testing
         }
     }
 
+    @Test func releasingThePageCachesKeepsEveryConnectionWorking() throws {
+        try Self.withPool { pool, _ throws in
+            try pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL); INSERT INTO t VALUES (1), (2)") }
+            #expect(try pool.read { try Int.fetchOne($0, sql: "SELECT SUM(x) FROM t") } == 3)
+            pool.releaseMemory()
+            try pool.write { try $0.execute(sql: "INSERT INTO t VALUES (4)") }
+            #expect(try pool.read { try Int.fetchOne($0, sql: "SELECT SUM(x) FROM t") } == 7)
+        }
+    }
+
     @Test func aFailedWriteRollsBackAndTheWriterStaysUsable() throws {
         try Self.withPool { pool, _ throws in
             try pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL UNIQUE)") }

@@ -32,11 +32,14 @@ public final class MemoryReclaimer: Sendable {
         self.burst = burst
         self.every = every
         self.settled = settled
-        self.trim = trim ?? {
-            #if os(Linux)
-            _ = malloc_trim(0)
-            #endif
-        }
+        self.trim = trim ?? { MemoryReclaimer.mallocTrim() }
+    }
+
+    /// Returns malloc's free pages to the system.
+    public static func mallocTrim() {
+        #if os(Linux)
+        _ = malloc_trim(0)
+        #endif
     }
 
     /// At start-up: at most two malloc arenas (this is a 2-core service; each arena keeps its

@@ -70,6 +70,15 @@ final class DatabasePool: @unchecked Sendable {
         }
     }
 
+    /// Frees the page caches of the writer and the idle readers (`sqlite3_db_release_memory`):
+    /// after a burst they hold pages nobody needs until the next request reads them again.
+    func releaseMemory() {
+        writerLock.withLock { if let c = writer?.sqliteConnection { sqlite3_db_release_memory(c) } }
+        readersLock.withLock {
+            for r in idleReaders { if let c = r.sqliteConnection { sqlite3_db_release_memory(c) } }
+        }
+    }
+
     private static let closedError = DatabaseError(resultCode: .SQLITE_MISUSE, message: "the database is closed")
 
     // MARK: - Writes
