@@ -48,6 +48,12 @@ public protocol RPCHandler: AnyObject, Sendable {
     /// Whether later requests on the connection wait for this one (it changes the session,
     /// like a login), so a pipelined transcript behaves as written.
     func isBarrier(method: String) -> Bool
+    /// The executor this request's task prefers (nil: the global concurrent executor).
+    func executorPreference(method: String) -> (any TaskExecutor)?
+}
+
+extension RPCHandler {
+    public func executorPreference(method: String) -> (any TaskExecutor)? { nil }
 }
 
 /// One JSON-RPC connection: decodes lines, validates envelopes, runs requests concurrently,
@@ -234,11 +240,12 @@ public final class RPCConnection: Sendable {
         let context = RPCContext(connection: self, request: req)
         // The task is registered under a lock before it can finish, so a cancel always finds it.
         let isBarrier = handler.isBarrier(method: req.method)
+        let preferred = handler.executorPreference(method: req.method)
         state.withLock { s in
             let token = s.nextToken
             s.nextToken += 1
             let previousBarrier = sequential ? s.last : s.barrier
-            let task = Task { [self] in
+            let operation: @Sendable () async -> Void = { [self] in
                 await previousBarrier?.value
                 var reply: JSONValue? = nil
                 do {
@@ -256,6 +263,7 @@ public final class RPCConnection: Sendable {
                 done(reply)
                 for w in replied() { w.resume() }
             }
+            let task = preferred.map { Task(executorPreference: $0, operation: operation) } ?? Task(operation: operation)
             if isBarrier { s.barrier = task }
             if sequential { s.last = task }
             s.inFlight[token] = InFlight(task: task, method: req.method)

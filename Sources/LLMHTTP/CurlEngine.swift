@@ -10,7 +10,12 @@ private let curlGlobalInit: CURLcode = llm_curl_global_init()
 /// The one thread that owns a libcurl multi handle. It loops on `curl_multi_poll`; other
 /// threads hand it work (`enqueue`) under a lock and wake it with `curl_multi_wakeup`.
 /// Every libcurl call on the multi handle, and on easy handles once added, happens here.
-final class CurlEngine: @unchecked Sendable {
+///
+/// It is also a task executor: tasks that prefer it (`Task(executorPreference:)`) run their
+/// jobs on this thread between two rounds of libcurl work. A request that runs here sends its
+/// transfer, and is resumed when the response or a body chunk arrives, without a hand-off to
+/// another thread and back (each hand-off is a wake-up, and on a busy core a wait).
+final class CurlEngine: TaskExecutor, @unchecked Sendable {
     enum Operation {
         case add(Transfer)
         case cancel(Transfer)
@@ -25,12 +30,16 @@ final class CurlEngine: @unchecked Sendable {
 
     // locked
     private var operations: [Operation] = []
+    private var jobs: [UnownedJob] = []
     private var isShutDown = false
     private var engineThread: pthread_t?
+    /// Whether the thread is (about to be) in `curl_multi_poll` and must be woken for new work.
+    private var polling = false
 
     // engine thread only
     private var active: [ObjectIdentifier: Transfer] = [:]
     private var spareOperations: [Operation] = []
+    private var spareJobs: [UnownedJob] = []
     private var nextIdleCheckNanos: UInt64 = 0
 
     init(idleTimeout: Double) {
@@ -50,8 +59,30 @@ final class CurlEngine: @unchecked Sendable {
         if isShutDown { return false }
         operations.append(operation)
         // Under the lock, so the multi handle cannot be cleaned up meanwhile.
-        curl_multi_wakeup(multi)
+        if polling {
+            polling = false
+            curl_multi_wakeup(multi)
+        }
         return true
+    }
+
+    /// Runs `job` on the engine thread (`TaskExecutor`). After shutdown, jobs run on a
+    /// dispatch queue instead: the tasks they belong to must still finish.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        lock.lock()
+        if isShutDown {
+            lock.unlock()
+            let executor = asUnownedTaskExecutor()
+            DispatchQueue.global().async { job.runSynchronously(on: executor) }
+            return
+        }
+        jobs.append(job)
+        if polling {
+            polling = false
+            curl_multi_wakeup(multi)
+        }
+        lock.unlock()
     }
 
     /// Fails every transfer with `.cancelled` and stops the thread; waits for it unless called
@@ -77,7 +108,16 @@ final class CurlEngine: @unchecked Sendable {
     private func run() {
         lock.withLock { engineThread = pthread_self() }
         var running: Int32 = 0
+        let executor = asUnownedTaskExecutor()
         while true {
+            // Jobs first: a request's job usually adds its transfer, which then starts in this
+            // same round.
+            lock.lock()
+            swap(&jobs, &spareJobs)
+            lock.unlock()
+            for job in spareJobs { job.runSynchronously(on: executor) }
+            spareJobs.removeAll(keepingCapacity: true)
+
             lock.lock()
             swap(&operations, &spareOperations)
             let stop = isShutDown
@@ -95,10 +135,20 @@ final class CurlEngine: @unchecked Sendable {
                 checkIdle(now: now)
                 nextIdleCheckNanos = now + idleCheckIntervalNanos
             }
-            let waitMillis: Int32 = active.isEmpty
+            var waitMillis: Int32 = active.isEmpty
                 ? 10_000
                 : Int32(clamping: (nextIdleCheckNanos &- min(now, nextIdleCheckNanos)) / 1_000_000 + 1)
+            // Work that arrived meanwhile (jobs resumed by this round's callbacks) runs at once;
+            // otherwise others must wake the poll.
+            lock.lock()
+            if jobs.isEmpty && operations.isEmpty && !isShutDown {
+                polling = true
+            } else {
+                waitMillis = 0
+            }
+            lock.unlock()
             curl_multi_poll(multi, nil, 0, waitMillis, nil)
+            lock.withLock { polling = false }
         }
         let cancelled = HTTPError(.cancelled, "the HTTP client was shut down")
         for transfer in active.values {
@@ -114,6 +164,14 @@ final class CurlEngine: @unchecked Sendable {
             transfer.finish(cancelled)
         }
         curl_multi_cleanup(multi)
+        // Jobs queued before the shutdown still run (later ones go to a dispatch queue).
+        let pending = lock.withLock { () -> [UnownedJob] in
+            defer { jobs = [] }
+            return jobs
+        }
+        if !pending.isEmpty {
+            DispatchQueue.global().async { for job in pending { job.runSynchronously(on: executor) } }
+        }
         stopped.signal()
     }
 

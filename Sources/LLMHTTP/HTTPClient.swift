@@ -41,6 +41,11 @@ public final class HTTPClient: @unchecked Sendable {
         return HTTPResponse(status: head.status, headers: head.headers, body: HTTPBody(transfer))
     }
 
+    /// The engine thread as a task executor: a task that prefers it runs between the engine's
+    /// rounds of libcurl work, so its transfers' events resume it without a thread hand-off.
+    /// Such a task must not block (no long computation, no sleeping system calls).
+    public var executor: any TaskExecutor { engine }
+
     /// Cancels every transfer in flight and stops the engine thread. Later sends fail with
     /// `.cancelled`. Idempotent.
     public func shutdown() {

@@ -37,6 +37,9 @@ public protocol RPCMethod: Sendable {
     /// Whether it checks the settings generation in its own write transaction (the chat
     /// methods, with usage logging on), so the request need not read it first.
     static var checksSettingsInWrite: Bool { get }
+    /// Whether it runs on the HTTP engine's thread (the chat methods: they wait on upstream
+    /// transfers, and nothing in them blocks for long).
+    static var runsOnHTTPThread: Bool { get }
     static func handle(_ params: Params, _ ctx: MethodContext) async throws -> Result
 }
 
@@ -45,6 +48,7 @@ extension RPCMethod {
     public static var changesSession: Bool { false }
     public static var skipsRecordBarrier: Bool { false }
     public static var checksSettingsInWrite: Bool { false }
+    public static var runsOnHTTPThread: Bool { false }
 }
 
 /// A registered method with its types erased.
@@ -55,6 +59,7 @@ struct AnyMethod: Sendable {
     let changesSession: Bool
     let skipsRecordBarrier: Bool
     let checksSettingsInWrite: Bool
+    let runsOnHTTPThread: Bool
     let run: @Sendable (Params, MethodContext) async throws -> JSONValue
 
     init<M: RPCMethod>(_ m: M.Type) {
@@ -64,6 +69,7 @@ struct AnyMethod: Sendable {
         changesSession = M.changesSession
         skipsRecordBarrier = M.skipsRecordBarrier
         checksSettingsInWrite = M.checksSettingsInWrite
+        runsOnHTTPThread = M.runsOnHTTPThread
         run = { params, ctx in try await M.handle(try M.Params(params), ctx).json }
     }
 }

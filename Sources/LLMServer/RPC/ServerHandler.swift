@@ -85,6 +85,10 @@ public final class ServerHandler: RPCHandler, @unchecked Sendable {
         table.methods[method]?.changesSession ?? false
     }
 
+    public func executorPreference(method: String) -> (any TaskExecutor)? {
+        (table.methods[method]?.runsOnHTTPThread ?? false) ? services.http.executor : nil
+    }
+
     public func cancelsOnInputEnd(method: String) -> Bool {
         table.methods[method]?.cancelsOnInputEnd ?? false
     }

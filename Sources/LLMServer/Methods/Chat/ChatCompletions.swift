@@ -6,6 +6,7 @@ struct ChatCompletionsMethod: RPCMethod {
     static let name = "llm/chat/completions"
     static let skipsRecordBarrier = true
     static let checksSettingsInWrite = true
+    static let runsOnHTTPThread = true
     static let access = MethodAccess.user
 
     static func handle(_ params: ChatParams, _ ctx: MethodContext) async throws -> JSONValue {
@@ -19,6 +20,7 @@ struct ChatCompletionsStreamMethod: RPCMethod {
     static let name = "llm/chat/completions/stream"
     static let skipsRecordBarrier = true
     static let checksSettingsInWrite = true
+    static let runsOnHTTPThread = true
     static let access = MethodAccess.user
     static let cancelsOnInputEnd = true
 
