@@ -27,6 +27,27 @@ import Testing
         #expect(auto == 0)
     }
 
+    @Test func aCheckpointIsAskedForOncePerThousandNewFramesNotAfterEveryCommit() throws {
+        let db = try AppDatabase.makeTemporary()
+        let checkpointer = try #require(db.checkpointer)
+        try db.pool.write { try $0.execute(sql: "CREATE TABLE t (x BLOB NOT NULL)") }
+        let blob = Data(repeating: 5, count: 3000)
+        // A reader keeps its snapshot open throughout, so no checkpoint can reach the end of
+        // the WAL and the WAL never starts over: its frame count only grows.
+        try db.pool.read { reader in
+            _ = try Int.fetchOne(reader, sql: "SELECT COUNT(*) FROM t")
+            for _ in 0..<1500 {
+                try db.pool.write { try $0.execute(sql: "INSERT INTO t (x) VALUES (?)", arguments: [blob]) }
+            }
+        }
+        // Asked each time the WAL passed another 1,000 frames, not at each of the commits past 1,000.
+        let walSize = try #require(try FileManager.default.attributesOfItem(atPath: db.path + "-wal")[.size] as? Int)
+        let frames = (walSize - 32) / (4096 + 24)
+        #expect(frames > 2000 && frames < Int(Checkpointer.writerFallback))
+        // (Each request re-arms at its own frame count, so the last may fall a few frames short.)
+        #expect((frames / 1000 - 1...frames / 1000).contains(checkpointer.requests), "\(checkpointer.requests) requests for \(frames) frames")
+    }
+
     @Test func withoutTheThreadTheWriterStillBoundsTheWAL() throws {
         let db = try AppDatabase.makeTemporary()
         try #require(db.checkpointer).stop()
