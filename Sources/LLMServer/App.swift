@@ -91,6 +91,7 @@ public enum App {
         let session = Session(transport: .stdio)
         let handler = ServerHandler(services: services, session: session) { code in
             transport.flush()
+            services.db.close()
             exit(code)
         }
         transport.connection.setHandler(handler)
@@ -111,6 +112,7 @@ public enum App {
                 await transport.connection.drain()
                 await services.db.writesSettled()
                 transport.flush()
+                services.db.close()
                 exit(0)
             }
         }
@@ -119,6 +121,7 @@ public enum App {
         _ = signals
         await services.db.writesSettled()
         services.logger.info("end of input; exiting")
+        services.db.close()
         return 0
     }
 
@@ -137,6 +140,7 @@ public enum App {
             Task {
                 await server.stop()
                 await services.db.writesSettled()
+                services.db.close()
                 exit(0)
             }
         }

@@ -67,6 +67,14 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// Stops the checkpoint thread and closes every connection: the last connection to the file
+    /// (of any process) checkpoints the WAL into the database and removes it, so the next start
+    /// need not read the whole WAL back (recovery checksums every frame). Later use throws.
+    public func close() {
+        checkpointer?.stop()
+        try? pool.close()
+    }
+
     /// Frees SQLite's page caches (at idle, after a burst; see `MemoryReclaimer`).
     public func releaseMemory() {
         pool.releaseMemory()
