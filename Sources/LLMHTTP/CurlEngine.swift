@@ -20,6 +20,7 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
         case add(Transfer)
         case cancel(Transfer)
         case unpause(Transfer)
+        case watch(Int32, @Sendable () -> Bool)
     }
 
     private let multi: UnsafeMutableRawPointer
@@ -40,6 +41,10 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
     private var active: [ObjectIdentifier: Transfer] = [:]
     private var spareOperations: [Operation] = []
     private var spareJobs: [UnownedJob] = []
+    /// Descriptors polled with libcurl's sockets, and what to run when one is readable (false:
+    /// stop watching it).
+    private var watched: [(fd: Int32, onReadable: @Sendable () -> Bool)] = []
+    private var waitFDs: [curl_waitfd] = []
     private var nextIdleCheckNanos: UInt64 = 0
 
     init(idleTimeout: Double) {
@@ -147,8 +152,15 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
                 waitMillis = 0
             }
             lock.unlock()
-            curl_multi_poll(multi, nil, 0, waitMillis, nil)
+            if watched.isEmpty {
+                curl_multi_poll(multi, nil, 0, waitMillis, nil)
+            } else {
+                waitFDs.removeAll(keepingCapacity: true)
+                for w in watched { waitFDs.append(curl_waitfd(fd: w.fd, events: Int16(CURL_WAIT_POLLIN), revents: 0)) }
+                curl_multi_poll(multi, &waitFDs, UInt32(waitFDs.count), waitMillis, nil)
+            }
             lock.withLock { polling = false }
+            if !watched.isEmpty { runReadable() }
         }
         let cancelled = HTTPError(.cancelled, "the HTTP client was shut down")
         for transfer in active.values {
@@ -175,8 +187,20 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
         stopped.signal()
     }
 
+    /// Runs the callbacks of the watched descriptors that poll found readable (or closed).
+    private func runReadable() {
+        var stopped: Set<Int32> = []
+        for w in waitFDs where w.revents != 0 {
+            guard let i = watched.firstIndex(where: { $0.fd == w.fd }) else { continue }
+            if !watched[i].onReadable() { stopped.insert(w.fd) }
+        }
+        if !stopped.isEmpty { watched.removeAll { stopped.contains($0.fd) } }
+    }
+
     private func perform(_ operation: Operation) {
         switch operation {
+        case .watch(let fd, let onReadable):
+            watched.append((fd, onReadable))
         case .add(let transfer):
             guard !transfer.isFinished, let easy = transfer.easy else { return }
             transfer.lastActivityNanos = monotonicNanos()

@@ -46,6 +46,15 @@ public final class HTTPClient: @unchecked Sendable {
     /// Such a task must not block (no long computation, no sleeping system calls).
     public var executor: any TaskExecutor { engine }
 
+    /// Has the engine thread poll `fd` along with its transfers and call `onReadable` there,
+    /// each time `fd` is readable or closed, until it returns false. One `read(2)` per call does
+    /// not block. A reader on this thread hands requests to tasks that prefer `executor` without
+    /// waking another thread. Returns false once the client has shut down.
+    @discardableResult
+    public func watchReadable(fd: Int32, _ onReadable: @escaping @Sendable () -> Bool) -> Bool {
+        engine.enqueue(.watch(fd, onReadable))
+    }
+
     /// Cancels every transfer in flight and stops the engine thread. Later sends fail with
     /// `.cancelled`. Idempotent.
     public func shutdown() {

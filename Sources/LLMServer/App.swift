@@ -87,7 +87,8 @@ public enum App {
     public static func serveStdio(services: Services, sequential: Bool = false) async -> Int32 {
         let protocolFD = StdoutGuard.takeOverStdout()
         let transport = StdioTransport(inputFD: 0, outputFD: protocolFD, config: services.config,
-                                       sequential: sequential || StdioTransport.isRegularFile(0))
+                                       sequential: sequential || StdioTransport.isRegularFile(0),
+                                       engine: services.http)
         let session = Session(transport: .stdio)
         let handler = ServerHandler(services: services, session: session) { code in
             transport.flush()
@@ -127,7 +128,8 @@ public enum App {
 
     /// Serves the Unix socket until SIGTERM/SIGINT.
     public static func serveSocket(services: Services, path: String) async throws {
-        let server = SocketServer(path: path, config: services.config, logger: services.logger) { conn in
+        let server = SocketServer(path: path, config: services.config, logger: services.logger,
+                                  engine: services.http) { conn in
             let session = Session(transport: .socket)
             return ServerHandler(services: services, session: session) { _ in
                 // `exit` on a socket ends that client's connection, not the server other clients share.

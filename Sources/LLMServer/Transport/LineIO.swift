@@ -1,4 +1,5 @@
 import JSONRPC
+import LLMHTTP
 import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -153,22 +154,61 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     }
 }
 
-/// Reads `fd` until end of input (or a read error), handing each framed line to `connection`;
-/// a last line without its newline is delivered at the end. Blocks: run it on its own thread.
-func readLines(fd: Int32, maxLine: Int, into connection: RPCConnection) {
-    var framer = LineFramer(maxLineLength: maxLine)
-    var buf = [UInt8](repeating: 0, count: 64 * 1024)
-    func deliver(_ frame: LineFramer.Frame) {
-        switch frame {
-        case .line(let l): connection.receiveLine(l)
-        case .tooLong: connection.receiveTooLong(limit: maxLine)
+/// Reads `fd` a `read(2)` at a time, handing each framed line to `connection`; a last line
+/// without its newline is delivered at the end of input. Used by one thread at a time.
+final class LineReader: @unchecked Sendable {
+    private let fd: Int32
+    private let maxLine: Int
+    private let connection: RPCConnection
+    private var framer: LineFramer
+    private var buf = [UInt8](repeating: 0, count: 64 * 1024)
+
+    init(fd: Int32, maxLine: Int, into connection: RPCConnection) {
+        self.fd = fd
+        self.maxLine = maxLine
+        self.connection = connection
+        framer = LineFramer(maxLineLength: maxLine)
+    }
+
+    /// One read (it blocks only if nothing is ready). False at end of input or on a read error,
+    /// once the last line is delivered.
+    func readOnce() -> Bool {
+        var n = 0
+        repeat {
+            n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+        } while n < 0 && errno == EINTR
+        if n < 0 && errno == EAGAIN { return true }
+        let connection = connection, maxLine = maxLine
+        func deliver(_ frame: LineFramer.Frame) {
+            switch frame {
+            case .line(let l): connection.receiveLine(l)
+            case .tooLong: connection.receiveTooLong(limit: maxLine)
+            }
+        }
+        if n <= 0 {
+            framer.finish(deliver)
+            return false
+        }
+        buf.withUnsafeBytes { raw in framer.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n]), deliver) }
+        return true
+    }
+
+    /// Reads until end of input, on a thread of its own (`done` then runs there), or, with
+    /// `engine`, on the HTTP engine's thread as `fd` becomes readable: requests that run there
+    /// (chats) then start without a thread hand-off. A regular file is always read on a thread.
+    static func start(fd: Int32, maxLine: Int, into connection: RPCConnection, engine: HTTPClient?,
+                      done: @escaping @Sendable () -> Void) {
+        let reader = LineReader(fd: fd, maxLine: maxLine, into: connection)
+        if let engine, !StdioTransport.isRegularFile(fd), engine.watchReadable(fd: fd, {
+            if reader.readOnce() { return true }
+            done()
+            return false
+        }) {
+            return
+        }
+        Threads.start(name: "llmrpc-read") {
+            while reader.readOnce() {}
+            done()
         }
     }
-    while true {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        buf.withUnsafeBytes { raw in framer.feed(UnsafeRawBufferPointer(rebasing: raw[0..<n]), deliver) }
-    }
-    framer.finish(deliver)
 }

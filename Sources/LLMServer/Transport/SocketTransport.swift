@@ -1,5 +1,6 @@
 import FoundationEssentials
 import JSONRPC
+import LLMHTTP
 import LLMDomain
 import Logging
 import Synchronization
@@ -11,8 +12,8 @@ import Glibc
 /// The directory is 0700 and the socket 0600; a peer with another uid is refused (SO_PEERCRED);
 /// a lock file tells a live server from a stale socket.
 ///
-/// Threads, like stdio: one accepts, and each connection has a reader (blocking reads, framed
-/// lines handed to its `RPCConnection`) and an `FDLineWriter`, which writes an answer from the
+/// Threads, like stdio: one accepts; each connection is read on the HTTP engine's thread (framed
+/// lines handed to its `RPCConnection`) and has an `FDLineWriter`, which writes an answer from the
 /// task that produced it when nothing is queued. (On SwiftNIO every answer and stream chunk
 /// crossed to the event loop's thread: one wake-up each, ~0.5 ms more per request than stdio.)
 public final class SocketServer: @unchecked Sendable {
@@ -25,8 +26,12 @@ public final class SocketServer: @unchecked Sendable {
     private let connections = ConnectionRegistry()
     private let stopped = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
-    public init(path: String, config: ServerConfig, logger: Logger,
+    /// Reads connections on its thread (nil: a thread per connection).
+    private let engine: HTTPClient?
+
+    public init(path: String, config: ServerConfig, logger: Logger, engine: HTTPClient? = nil,
                 makeHandler: @escaping @Sendable (RPCConnection) -> RPCHandler) {
+        self.engine = engine
         self.path = path
         self.config = config
         self.logger = logger
@@ -122,8 +127,7 @@ public final class SocketServer: @unchecked Sendable {
         connections.add(key, conn)
         let maxLine = config.maxLineBytes
         let registry = connections
-        Threads.start(name: "llmrpc-conn") {
-            readLines(fd: fd, maxLine: maxLine, into: conn)
+        LineReader.start(fd: fd, maxLine: maxLine, into: conn, engine: engine) {
             // Like end of stdin: streams stop, other requests finish and are answered, then close.
             Task {
                 await conn.inputEnded()

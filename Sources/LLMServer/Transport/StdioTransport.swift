@@ -1,20 +1,23 @@
 import JSONRPC
+import LLMHTTP
 import Logging
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// JSON-RPC over stdin/stdout. Reads with a blocking thread, which works for pipes, ttys,
-/// regular files and /dev/null alike.
+/// JSON-RPC over stdin/stdout. Reads on the HTTP engine's thread when given one (pipes, ttys,
+/// sockets), else with a blocking thread of its own (always for a regular file).
 public final class StdioTransport: @unchecked Sendable {
     private let inputFD: Int32
     private let writer: FDLineWriter
     public let connection: RPCConnection
     private let maxLine: Int
+    private let engine: HTTPClient?
 
-    public init(inputFD: Int32 = 0, outputFD: Int32, config: ServerConfig, sequential: Bool) {
+    public init(inputFD: Int32 = 0, outputFD: Int32, config: ServerConfig, sequential: Bool, engine: HTTPClient? = nil) {
         self.inputFD = inputFD
+        self.engine = engine
         self.maxLine = config.maxLineBytes
         self.writer = FDLineWriter(fd: outputFD, maxUnsent: config.maxUnsentOutputBytes)
         self.connection = RPCConnection(output: writer, maxInFlight: config.maxInFlight, sequential: sequential)
@@ -32,8 +35,7 @@ public final class StdioTransport: @unchecked Sendable {
         let conn = connection
         let fd = inputFD
         let limit = maxLine
-        Threads.start(name: "llmrpc-stdin") {
-            readLines(fd: fd, maxLine: limit, into: conn)
+        LineReader.start(fd: fd, maxLine: limit, into: conn, engine: engine) {
             done.continuation.yield()
             done.continuation.finish()
         }
