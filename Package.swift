@@ -39,10 +39,13 @@ let package = Package(
         .target(name: "LLMCrypto", dependencies: ["CSodium", "LLMDomain"]),
 
         // The one place that talks to SQLite.
-        .target(name: "LLMStore", dependencies: ["CSQLite", "LLMDomain", "LLMJSON"]),
+        .target(name: "LLMStore", dependencies: ["CSQLite", "LLMDomain", "LLMJSON", "Threading"]),
+
+        // Threads, locks and conditions on pthreads (Foundation's are not in FoundationEssentials).
+        .target(name: "Threading"),
 
         // Upstream HTTP on libcurl's multi interface.
-        .target(name: "LLMHTTP", dependencies: ["CCurl"]),
+        .target(name: "LLMHTTP", dependencies: ["CCurl", "Threading"]),
 
         // JSON-RPC 2.0: envelope, errors, line framing, per-connection dispatch.
         .target(name: "JSONRPC", dependencies: ["LLMJSON"]),
@@ -50,12 +53,13 @@ let package = Package(
         // The methods, sessions, transports (stdio, Unix socket) and wiring.
         .target(name: "LLMServer", dependencies: [
             "JSONRPC", "LLMJSON", "LLMDomain", "LLMProviders", "LLMCatalog", "LLMCrypto", "LLMStore", "LLMHTTP", "CMalloc",
+            "Threading",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The `llmrpc` command.
         .executableTarget(name: "LLMRPC", dependencies: [
-            "LLMServer", "LLMDomain", "LLMStore", "LLMJSON", "LLMCatalog", "LLMCrypto",
+            "LLMServer", "LLMDomain", "LLMStore", "LLMJSON", "LLMCatalog", "LLMCrypto", "Threading",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,3 +1,4 @@
+import Threading
 import CCurl
 import Dispatch
 #if canImport(Glibc)
@@ -26,7 +27,7 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let idleTimeoutNanos: UInt64
     private let idleCheckIntervalNanos: UInt64
-    private let lock = Lock()
+    private let lock = PosixLock()
     private let stopped = DispatchSemaphore(value: 0)
 
     // locked
@@ -53,7 +54,7 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
         idleTimeoutNanos = UInt64(max(0.001, idleTimeout) * 1e9)
         // Check about ten times per idle period, between every 10 ms and every second.
         idleCheckIntervalNanos = min(1_000_000_000, max(10_000_000, idleTimeoutNanos / 10))
-        startThread(name: "llmhttp-curl") { [self] in self.run() }
+        Threads.start(name: "llmhttp-curl") { [self] in self.run() }
     }
 
     /// Hands an operation to the engine thread. Returns false once the engine has shut down.

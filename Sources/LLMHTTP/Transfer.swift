@@ -1,3 +1,4 @@
+import Threading
 import CCurl
 
 /// One request in flight: the state shared by the engine thread (which owns the easy handle
@@ -16,7 +17,7 @@ final class Transfer: @unchecked Sendable {
     let maxBufferedBytes: Int
     /// When the consumer drains the buffer to this size, a paused transfer resumes.
     let resumeThreshold: Int
-    private let lock = Lock()
+    private let lock = PosixLock()
 
     // MARK: locked
 

@@ -1,3 +1,4 @@
+import Threading
 import ArgumentParser
 import FoundationEssentials
 import LLMDomain

@@ -1,3 +1,4 @@
+import Threading
 import FoundationEssentials
 import CSQLite
 
@@ -10,9 +11,9 @@ final class Checkpointer: @unchecked Sendable {
     /// WAL frames after which a checkpoint is started (SQLite's own default threshold).
     static let threshold: Int32 = 1000
 
-    private let cond = ConditionLock()
+    private let cond = PosixCondition()
     /// Serialises use of `connection` (opened without SQLite's own mutex).
-    private let connectionLock = ConditionLock()
+    private let connectionLock = PosixLock()
     private var requested = false
     private var stopping = false
     private var finished = false
@@ -36,7 +37,7 @@ final class Checkpointer: @unchecked Sendable {
             return nil
         }
         connection = db
-        startThread { [self] in run() }
+        Threads.start(name: "llmrpc-checkpoint") { [self] in run() }
     }
 
     /// WAL frames past which the writer checkpoints itself after all, as SQLite would: the

@@ -1,3 +1,4 @@
+import Threading
 import JSONRPC
 import LLMHTTP
 import Logging

@@ -1,3 +1,4 @@
+import Threading
 import FoundationEssentials
 import JSONRPC
 import LLMHTTP

@@ -1,3 +1,4 @@
+import Threading
 import CSQLite
 #if canImport(Glibc)
 import Glibc
@@ -26,9 +27,9 @@ struct DatabaseConfiguration: Sendable {
 final class DatabasePool: @unchecked Sendable {
     let path: String
     private let configuration: DatabaseConfiguration
-    private let writerLock = ConditionLock()
+    private let writerLock = PosixLock()
     private var writer: Database?
-    private let readersLock = ConditionLock()
+    private let readersLock = PosixLock()
     private var idleReaders: [Database] = []
     private var closed = false
     /// Idle readers kept open, at most.

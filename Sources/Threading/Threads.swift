@@ -2,8 +2,10 @@
 import Glibc
 #endif
 
-// Threads and locks on pthreads directly: Foundation's Thread, NSLock and NSCondition are not in
-// FoundationEssentials, and linking all of Foundation for them cost ~10 MB of resident memory.
+// Threads and locks on pthreads directly, for the server's few threads (the HTTP engine, the
+// checkpointer, writers, readers of regular files): Foundation's Thread, NSLock and NSCondition
+// are not in FoundationEssentials, and linking all of Foundation for them cost ~10 MB of
+// resident memory. One copy, used by LLMHTTP, LLMStore, LLMServer and the CLI.
 
 public enum Threads {
     /// Runs `body` on a new detached thread named `name`.
@@ -45,10 +47,10 @@ public final class PosixLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    public func lock() { pthread_mutex_lock(mutex) }
-    public func unlock() { pthread_mutex_unlock(mutex) }
+    @inline(__always) public func lock() { pthread_mutex_lock(mutex) }
+    @inline(__always) public func unlock() { pthread_mutex_unlock(mutex) }
 
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+    @inline(__always) public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
@@ -64,7 +66,12 @@ public final class PosixCondition: @unchecked Sendable {
     public init() {
         cond = .allocate(capacity: 1)
         cond.initialize(to: pthread_cond_t())
-        pthread_cond_init(cond, nil)
+        // Timed waits count on the monotonic clock (a change of the wall clock does not move them).
+        var attr = pthread_condattr_t()
+        pthread_condattr_init(&attr)
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+        pthread_cond_init(cond, &attr)
+        pthread_condattr_destroy(&attr)
     }
 
     deinit {
@@ -78,6 +85,23 @@ public final class PosixCondition: @unchecked Sendable {
     public func wait() { pthread_cond_wait(cond, mutex.mutex) }
     public func signal() { pthread_cond_signal(cond) }
     public func broadcast() { pthread_cond_broadcast(cond) }
+
+    /// `wait()` for at most `seconds`; false on timeout.
+    public func wait(seconds: Double) -> Bool {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let whole = Int(max(0, seconds))
+        var nsec = Int(ts.tv_nsec) + Int((max(0, seconds) - Double(whole)) * 1e9)
+        var sec = Int(ts.tv_sec) + whole
+        if nsec >= 1_000_000_000 { sec += 1; nsec -= 1_000_000_000 }
+        ts.tv_sec = sec
+        ts.tv_nsec = nsec
+        return pthread_cond_timedwait(cond, mutex.mutex, &ts) == 0
+    }
+
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        try mutex.withLock(body)
+    }
 }
 
 /// Names the calling thread, as `top -H` and debuggers show it (15 bytes at most).
