@@ -31,6 +31,7 @@ public final class Services: Sendable {
         self.http = http
         self.limiter = RateLimiter(requestsPerMinute: config.rateLimitRPM, maxConcurrentStreams: config.maxConcurrentStreamsPerUser)
         self.startedAt = Date()
+        db.runDeferredWrites(on: http.executor)
         // SQLite's page caches first, so that their pages are free when malloc trims.
         self.memory = MemoryReclaimer(trim: { [db] in
             db.releaseMemory()

@@ -103,6 +103,11 @@ extension AppDatabase {
         return (conversationId, assistantId)
     }
 
+    /// Runs deferred records (`settleChatDeferred`) on `executor` (nil: the global executor).
+    public func runDeferredWrites(on executor: (any TaskExecutor)?) {
+        writeCombiner.deferredExecutor.withLock { $0 = executor }
+    }
+
     /// Whether a deferred chat record failed and no record has succeeded since: callers then
     /// use `settleChat` (which waits) instead of `settleChatDeferred`.
     public var deferredRecordsFailing: Bool { deferredRecordsFailingFlag.load(ordering: .relaxed) }

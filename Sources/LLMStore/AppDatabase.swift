@@ -141,19 +141,16 @@ public final class AppDatabase: Sendable {
 /// 48 bits of Unix milliseconds then 74 random bits. Ids made one after another sort one after
 /// another, so the primary-key indexes of usage rows, conversations and messages grow at their
 /// right edge (one page touched per commit, no splits in the middle) instead of at random
-/// places. The random bits come from `getrandom` (Foundation's `UUID()` opens /dev/urandom
-/// for every id on Linux).
+/// places. The random bits come from `getrandom` (through glibc's `arc4random_buf`), 4 KB at a
+/// time: `SystemRandomNumberGenerator` made a system call per 8 bytes, eight per chat request;
+/// Foundation's `UUID()` opened /dev/urandom for every id.
 func newId() -> String {
-    var g = SystemRandomNumberGenerator()
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     let ms = UInt64(max(0, Int64(ts.tv_sec))) &* 1000 &+ UInt64(ts.tv_nsec / 1_000_000)
     var bytes = [UInt8](repeating: 0, count: 16)
     for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (40 - 8 * UInt64(i))) }
-    let r = (g.next() as UInt64, g.next() as UInt64)
-    for i in 0..<8 { bytes[6 + i] = UInt8(truncatingIfNeeded: r.0 >> (8 * UInt64(i))) }
-    bytes[14] = UInt8(truncatingIfNeeded: r.1)
-    bytes[15] = UInt8(truncatingIfNeeded: r.1 >> 8)
+    bytes.withUnsafeMutableBytes { raw in idRandomness.take(10, into: raw.baseAddress! + 6) }
     bytes[6] = (bytes[6] & 0x0f) | 0x70  // version 7
     bytes[8] = (bytes[8] & 0x3f) | 0x80  // RFC 9562 variant
     let hex: StaticString = "0123456789abcdef"
@@ -166,5 +163,23 @@ func newId() -> String {
             o += 2
         }
         return o
+    }
+}
+
+/// Random bytes for ids, drawn from the kernel's generator a buffer at a time.
+private let idRandomness = RandomBuffer()
+
+final class RandomBuffer: Sendable {
+    private let state = Mutex<(bytes: [UInt8], used: Int)>(([UInt8](repeating: 0, count: 4096), 4096))
+
+    func take(_ count: Int, into out: UnsafeMutableRawPointer) {
+        state.withLock { s in
+            if s.used + count > s.bytes.count {
+                s.bytes.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+                s.used = 0
+            }
+            s.bytes.withUnsafeBytes { out.copyMemory(from: $0.baseAddress! + s.used, byteCount: count) }
+            s.used += count
+        }
     }
 }

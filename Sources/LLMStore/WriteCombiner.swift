@@ -33,6 +33,10 @@ final class WriteCombiner: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Where deferred writes run (nil: the global executor). The server gives the executor chat
+    /// requests run on: a record then starts after the answer is written, on the same thread,
+    /// instead of waking another thread (which on a busy core may run before the answer).
+    let deferredExecutor = Mutex<(any TaskExecutor)?>(nil)
     /// Writes per transaction, at most (a bound on a batch's savepoints and latency).
     static let maxBatch = 64
     /// Transactions run by this combiner (for tests and diagnostics).
@@ -45,7 +49,7 @@ final class WriteCombiner: Sendable {
     /// gets its outcome. `settled()` waits for every deferred write started before it.
     func runDeferred(_ pool: DatabasePool, _ work: @escaping Work, done: @escaping @Sendable ((any Error)?) -> Void) {
         state.withLock { $0.deferred += 1 }
-        Task {
+        Task(executorPreference: deferredExecutor.withLock { $0 }) { [self] in
             var failure: (any Error)? = nil
             do { try await perform(pool, work) } catch { failure = error }
             done(failure)
