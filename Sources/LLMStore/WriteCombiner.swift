@@ -1,3 +1,4 @@
+import Threading
 import CSQLite
 import Synchronization
 
@@ -103,18 +104,29 @@ final class WriteCombiner: Sendable {
             // to write, which then queue and share this transaction. (Without this, the leader
             // holds the only core through its commit and batches stay of one.)
             await Task.yield()
-            if let error = lead(pool, work) { throw error }
+            if let error = await lead(pool, work) { throw error }
         }
     }
 
-    private func lead(_ pool: DatabasePool, _ own: @escaping Work) -> (any Error)? {
+    private func lead(_ pool: DatabasePool, _ own: @escaping Work) async -> (any Error)? {
         let others = state.withLock { s -> [Waiter] in
             let n = min(s.queue.count, Self.maxBatch - 1)
             let taken = Array(s.queue.prefix(n))
             s.queue.removeFirst(n)
             return taken
         }
-        let errors = Self.commit(pool, [own] + others.map(\.work))
+        let works = [own] + others.map(\.work)
+        // Chat requests run on the HTTP engine's thread, which must not block: the first try
+        // does not wait for the writer (another thread of this process, or another process,
+        // holding it); if it would have to, the commit waits on a thread of its own (rare; the
+        // task pool's two threads are not blocked for up to the busy timeout either).
+        var result = Self.commit(pool, works, wait: false)
+        if result == nil {
+            result = await withCheckedContinuation { (c: CheckedContinuation<[(any Error)?]?, Never>) in
+                Threads.start(name: "llmrpc-write") { c.resume(returning: Self.commit(pool, works, wait: true)) }
+            }
+        }
+        let errors = result!
         transactions.add(1, ordering: .relaxed)
         for (waiter, error) in zip(others, errors.dropFirst()) {
             waiter.continuation.resume(returning: .done(error))
@@ -130,42 +142,49 @@ final class WriteCombiner: Sendable {
     /// Runs the works in one `BEGIN IMMEDIATE` … `COMMIT`, each (when there are several) in
     /// its own savepoint. Returns each work's error, or nil. If SQLite ends the transaction
     /// itself (a full disk, an I/O error) or the commit fails, every work gets that error.
-    static func commit(_ pool: DatabasePool, _ works: [Work]) -> [(any Error)?] {
-        do {
-            return try pool.writeWithoutTransaction { db -> [(any Error)?] in
-                func inTransaction() -> Bool {
-                    guard let c = db.sqliteConnection else { return false }
-                    return sqlite3_get_autocommit(c) == 0
-                }
+    /// Without `wait`, nil instead of waiting for the writer (see `lead`).
+    static func commit(_ pool: DatabasePool, _ works: [Work], wait: Bool) -> [(any Error)?]? {
+        func run(_ db: Database) throws -> [(any Error)?]? {
+            func inTransaction() -> Bool {
+                guard let c = db.sqliteConnection else { return false }
+                return sqlite3_get_autocommit(c) == 0
+            }
+            do {
                 try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
-                var errors: [(any Error)?] = []
-                errors.reserveCapacity(works.count)
-                do {
-                    if works.count == 1 {
-                        try works[0](db)
-                        errors.append(nil)
-                    } else {
-                        for work in works {
-                            try db.cachedStatement(sql: "SAVEPOINT combined_write").execute()
-                            do {
-                                try work(db)
-                                try db.cachedStatement(sql: "RELEASE combined_write").execute()
-                                errors.append(nil)
-                            } catch {
-                                guard inTransaction() else { throw error }
-                                try db.cachedStatement(sql: "ROLLBACK TO combined_write").execute()
-                                try db.cachedStatement(sql: "RELEASE combined_write").execute()
-                                errors.append(error)
-                            }
+            } catch let e as DatabaseError where !wait && e.resultCode == .SQLITE_BUSY {
+                return nil  // another process holds the write lock
+            }
+            var errors: [(any Error)?] = []
+            errors.reserveCapacity(works.count)
+            do {
+                if works.count == 1 {
+                    try works[0](db)
+                    errors.append(nil)
+                } else {
+                    for work in works {
+                        try db.cachedStatement(sql: "SAVEPOINT combined_write").execute()
+                        do {
+                            try work(db)
+                            try db.cachedStatement(sql: "RELEASE combined_write").execute()
+                            errors.append(nil)
+                        } catch {
+                            guard inTransaction() else { throw error }
+                            try db.cachedStatement(sql: "ROLLBACK TO combined_write").execute()
+                            try db.cachedStatement(sql: "RELEASE combined_write").execute()
+                            errors.append(error)
                         }
                     }
-                    try db.cachedStatement(sql: "COMMIT").execute()
-                    return errors
-                } catch {
-                    if inTransaction() { try? db.cachedStatement(sql: "ROLLBACK").execute() }
-                    throw error
                 }
+                try db.cachedStatement(sql: "COMMIT").execute()
+                return errors
+            } catch {
+                if inTransaction() { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                throw error
             }
+        }
+        do {
+            if wait { return try pool.writeWithoutTransaction(run) }
+            return (try pool.writeWithoutWaiting(run)) ?? nil
         } catch {
             return Array(repeating: error, count: works.count)
         }
@@ -181,7 +200,7 @@ extension AppDatabase {
     /// One write transaction (`BEGIN IMMEDIATE` … `COMMIT`), rolled back if `body` throws.
     func writeTransaction<T>(_ body: @escaping @Sendable (Database) throws -> T) throws -> T {
         let result = WriteResult<T>()
-        if let error = WriteCombiner.commit(pool, [{ db in result.value = try body(db) }])[0] {
+        if let error = WriteCombiner.commit(pool, [{ db in result.value = try body(db) }], wait: true)![0] {
             throw StorageError.map(error, path: pool.path)
         }
         return result.value!

@@ -49,6 +49,8 @@ public final class PosixLock: @unchecked Sendable {
 
     @inline(__always) public func lock() { pthread_mutex_lock(mutex) }
     @inline(__always) public func unlock() { pthread_mutex_unlock(mutex) }
+    /// Takes the lock if it is free; false (without waiting) if another thread holds it.
+    @inline(__always) public func tryLock() -> Bool { pthread_mutex_trylock(mutex) == 0 }
 
     @inline(__always) public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)

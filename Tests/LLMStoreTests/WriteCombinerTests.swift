@@ -16,7 +16,7 @@ import Testing
                 if i == 2 { throw Refused() }
             }
         }
-        let errors = WriteCombiner.commit(db.pool, works)
+        let errors = WriteCombiner.commit(db.pool, works, wait: true)!
         #expect(errors.map { $0 == nil } == [true, true, false, true, true])
         #expect(errors[2] is Refused)
         let xs = try db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") }
@@ -35,7 +35,7 @@ import Testing
             { d in try d.execute(sql: "INSERT INTO t (x) VALUES (1)") },
             { d in try d.execute(sql: "INSERT INTO child (p) VALUES (42)") },
         ]
-        let errors = WriteCombiner.commit(db.pool, works)
+        let errors = WriteCombiner.commit(db.pool, works, wait: true)!
         #expect(errors.allSatisfy { ($0 as? DatabaseError)?.resultCode == .SQLITE_CONSTRAINT })
         #expect(try db.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM t") } == 0)
     }
@@ -75,5 +75,70 @@ import Testing
         #expect(combiner.transactions.load(ordering: .relaxed) == 2)
         let xs = try await db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") }
         #expect(xs == [-1] + (0..<n).filter { $0 != 7 })
+    }
+
+    /// While another process holds the write lock, a combined write waits off its caller's
+    /// thread: the one thread of the executor it was called on (in the server, the HTTP engine,
+    /// which serves every chat) keeps running other work, and the write succeeds afterwards.
+    @Test func aWriteLockedByAnotherProcessWaitsWithoutHoldingTheCallersThread() async throws {
+        let db = try AppDatabase.makeTemporary()
+        try db.pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL)") }
+        let other = try AppDatabase(path: db.path)  // stands for another process
+        let locked = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        Thread {
+            try? other.pool.write { db in
+                try db.execute(sql: "INSERT INTO t (x) VALUES (1)")
+                locked.signal()
+                release.wait()
+            }
+        }.start()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { locked.wait(); c.resume() }
+        }
+        let executor = OneThreadExecutor()
+        let write = Task(executorPreference: executor) {
+            try await db.combinedWrite { try $0.execute(sql: "INSERT INTO t (x) VALUES (2)") }
+        }
+        // Runs on the same single thread, after the write has reached its commit (the write
+        // yields once before it commits; these yields let it get there): if the write blocked
+        // that thread until the lock is released, this would finish only after the write had
+        // given up (busy timeout), and the write would fail.
+        // It also ends the other process's transaction, from that same thread (not from a thread
+        // of the task pool, which parallel tests may keep busy).
+        let otherWork = await Task(executorPreference: executor) { () async -> Int in
+            await Task.yield()
+            await Task.yield()
+            release.signal()
+            return 40 + 2
+        }.value
+        #expect(otherWork == 42)
+        try await write.value
+        #expect(try db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") } == [1, 2])
+    }
+}
+
+/// A task executor with one thread of its own.
+final class OneThreadExecutor: TaskExecutor, @unchecked Sendable {
+    private let cond = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    init() {
+        Thread { [self] in
+            while true {
+                cond.lock()
+                while jobs.isEmpty { cond.wait() }
+                let job = jobs.removeFirst()
+                cond.unlock()
+                job.runSynchronously(on: asUnownedTaskExecutor())
+            }
+        }.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        cond.lock()
+        jobs.append(job)
+        cond.signal()
+        cond.unlock()
     }
 }

@@ -92,6 +92,18 @@ final class DatabasePool: @unchecked Sendable {
         return try body(writer)
     }
 
+    /// `writeWithoutTransaction`, unless that would wait: nil at once if another thread of this
+    /// process holds the writer. While `body` runs the writer's busy timeout is 0, so a write lock
+    /// held by another process fails at once with `SQLITE_BUSY` instead of waiting for it.
+    func writeWithoutWaiting<T>(_ body: (Database) throws -> T) throws -> T? {
+        guard writerLock.tryLock() else { return nil }
+        defer { writerLock.unlock() }
+        guard let writer else { throw Self.closedError }
+        sqlite3_busy_timeout(writer.sqliteConnection, 0)
+        defer { sqlite3_busy_timeout(writer.sqliteConnection, configuration.writerBusyTimeoutMs) }
+        return try body(writer)
+    }
+
     /// `body` in a `BEGIN IMMEDIATE` … `COMMIT` transaction on the writer, rolled back if it throws.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try writeWithoutTransaction { db in try Self.inTransaction(db, "BEGIN IMMEDIATE", body) }
