@@ -122,10 +122,6 @@ final class Checkpointer: @unchecked Sendable {
     }
 
     private func run() {
-        // A checkpoint copies pages for a millisecond or more: on a busy core it must not delay
-        // a request's thread, which now preempts it at once. On a saturated core it may not run
-        // at all: then the writer's own checkpoint past `writerFallback` frames bounds the WAL.
-        Threads.runCurrentThreadOnlyWhenIdle()
         cond.lock()
         while true {
             while !requested && !stopping { cond.wait() }

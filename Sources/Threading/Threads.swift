@@ -32,15 +32,6 @@ public enum Threads {
     }
 }
 
-extension Threads {
-    /// Puts the calling thread in Linux's SCHED_IDLE class: it runs only when nothing else of
-    /// normal priority wants its core, and yields to any of them at once.
-    public static func runCurrentThreadOnlyWhenIdle() {
-        var param = sched_param()
-        _ = pthread_setschedparam(pthread_self(), 5 /* SCHED_IDLE, not exported to Swift */, &param)
-    }
-}
-
 /// A pthread mutex.
 public final class PosixLock: @unchecked Sendable {
     fileprivate let mutex: UnsafeMutablePointer<pthread_mutex_t>
