@@ -10,6 +10,7 @@ import Glibc
 /// Writes protocol lines to a file descriptor (stdout, or a socket connection): directly from
 /// the caller when nothing is queued and there is room, else from its own thread, so a slow reader never
 /// blocks a request; `waitUntilWritable` holds producers back once `maxUnsent` bytes wait.
+/// The thread starts the first time a line must wait: most connections never need it.
 final class FDLineWriter: RPCOutput, @unchecked Sendable {
     private let fd: Int32
     private let maxUnsent: Int
@@ -21,6 +22,7 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     private var finishedWriting = false
     /// The writer thread is writing a batch taken from the queue.
     private var writing = false
+    private var threadStarted = false
     /// Called once when a write fails (the peer is gone).
     var onFailure: (@Sendable () -> Void)?
     private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
@@ -28,7 +30,17 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     init(fd: Int32, maxUnsent: Int) {
         self.fd = fd
         self.maxUnsent = maxUnsent
-        Threads.start(name: "llmrpc-stdout") { [unowned self] in self.run() }
+    }
+
+    /// Queues a line for the writer thread, starting it if needed. With `cond` held.
+    private func enqueueLocked(_ bytes: [UInt8]) {
+        queue.append(bytes)
+        unsent += bytes.count
+        if !threadStarted {
+            threadStarted = true
+            Threads.start(name: "llmrpc-write") { [self] in self.run() }
+        }
+        cond.signal()
     }
 
     func writeLine(_ bytes: [UInt8]) {
@@ -50,16 +62,11 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
                 return
             }
             // A partial write: the rest goes to the writer thread, in order.
-            let rest = n > 0 ? Array(bytes[n...]) : bytes
-            queue.append(rest)
-            unsent += rest.count
-            cond.signal()
+            enqueueLocked(n > 0 ? Array(bytes[n...]) : bytes)
             cond.unlock()
             return
         }
-        queue.append(bytes)
-        unsent += bytes.count
-        cond.signal()
+        enqueueLocked(bytes)
         cond.unlock()
     }
 
@@ -101,6 +108,7 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     func closeAndFlush() {
         cond.lock()
         closed = true
+        if !threadStarted { finishedWriting = true }  // nothing was ever queued
         cond.signal()
         while !finishedWriting { cond.wait() }
         cond.unlock()
