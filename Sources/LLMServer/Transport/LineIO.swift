@@ -23,6 +23,8 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     /// The writer thread is writing a batch taken from the queue.
     private var writing = false
     private var threadStarted = false
+    /// A socket takes a non-blocking send (`MSG_DONTWAIT`) directly: no `poll` first.
+    private let isSocket: Bool
     /// Called once when a write fails (the peer is gone).
     var onFailure: (@Sendable () -> Void)?
     private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
@@ -30,6 +32,8 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     init(fd: Int32, maxUnsent: Int) {
         self.fd = fd
         self.maxUnsent = maxUnsent
+        var st = stat()
+        isSocket = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
     }
 
     /// Queues a line for the writer thread, starting it if needed. With `cond` held.
@@ -50,8 +54,11 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
         // fits a pipe's atomic write, and room for it now. Handing every line to the writer
         // thread cost a thread wake-up per answer and per stream chunk, and on a busy core the
         // answer waited behind whatever the caller did next.
-        if queue.isEmpty && !writing && bytes.count <= Self.atomicWrite && Self.writableNow(fd) {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        if queue.isEmpty && !writing && (isSocket || (bytes.count <= Self.atomicWrite && Self.writableNow(fd))) {
+            let n = bytes.withUnsafeBytes { raw in
+                isSocket ? send(fd, raw.baseAddress!, raw.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+                         : write(fd, raw.baseAddress!, raw.count)
+            }
             if n == bytes.count { cond.unlock(); return }
             if n < 0 && errno != EINTR && errno != EAGAIN {
                 failed = true
