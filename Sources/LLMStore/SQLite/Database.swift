@@ -86,9 +86,14 @@ final class Database {
 
     /// Runs one statement with arguments.
     func execute(sql: String, arguments: StatementArguments) throws {
+        try withStatement(sql: sql) { try $0.execute(arguments: arguments) }
+    }
+
+    /// `body` with a statement prepared for this call only (not cached), finalised after.
+    func withStatement<T>(sql: String, _ body: (Statement) throws -> T) throws -> T {
         let s = try makeStatement(sql: sql)
         defer { s.finalize() }
-        try s.execute(arguments: arguments)
+        return try body(s)
     }
 }
 

@@ -54,15 +54,11 @@ struct Row {
     }
 
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Row] {
-        let s = try db.makeStatement(sql: sql)
-        defer { s.finalize() }
-        return try fetchAll(s, arguments: arguments)
+        try db.withStatement(sql: sql) { try fetchAll($0, arguments: arguments) }
     }
 
     static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> Row? {
-        let s = try db.makeStatement(sql: sql)
-        defer { s.finalize() }
-        return try fetchOne(s, arguments: arguments)
+        try db.withStatement(sql: sql) { try fetchOne($0, arguments: arguments) }
     }
 }
 
@@ -83,14 +79,10 @@ extension DatabaseValueConvertible {
     }
 
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [Self] {
-        let s = try db.makeStatement(sql: sql)
-        defer { s.finalize() }
-        return try fetchAll(s, arguments: arguments)
+        try db.withStatement(sql: sql) { try fetchAll($0, arguments: arguments) }
     }
 
     static func fetchOne(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> Self? {
-        let s = try db.makeStatement(sql: sql)
-        defer { s.finalize() }
-        return try fetchOne(s, arguments: arguments)
+        try db.withStatement(sql: sql) { try fetchOne($0, arguments: arguments) }
     }
 }
