@@ -64,12 +64,17 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
         defer { lock.unlock() }
         if isShutDown { return false }
         operations.append(operation)
-        // Under the lock, so the multi handle cannot be cleaned up meanwhile.
+        wakeIfPollingLocked()
+        return true
+    }
+
+    /// Wakes the engine out of `curl_multi_poll` if it is in it (or about to be). With `lock`
+    /// held, so the multi handle cannot be cleaned up meanwhile.
+    private func wakeIfPollingLocked() {
         if polling {
             polling = false
             curl_multi_wakeup(multi)
         }
-        return true
     }
 
     /// Runs `job` on the engine thread (`TaskExecutor`). After shutdown, jobs run on a
@@ -84,10 +89,7 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
             return
         }
         jobs.append(job)
-        if polling {
-            polling = false
-            curl_multi_wakeup(multi)
-        }
+        wakeIfPollingLocked()
         lock.unlock()
     }
 

@@ -67,11 +67,7 @@ extension AppDatabase {
         // One statement needs no explicit transaction: SQLite reads it from one snapshot.
         let generation: Int64
         do {
-            generation = try pool.unsafeRead { db in
-                let st = try RawStatement(db, "SELECT n FROM settings_generation WHERE id = 1")
-                defer { st.finish() }
-                return try st.step() ? st.int64(0) : 0
-            }
+            generation = try pool.unsafeRead { db in try Self.generation(db) }
         } catch {
             throw StorageError.map(error, path: pool.path)
         }

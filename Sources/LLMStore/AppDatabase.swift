@@ -59,9 +59,8 @@ public final class AppDatabase: Sendable {
     }
 
     deinit {
-        checkpointer?.stop()
+        close()
         guard let path = temporaryPath else { return }
-        try? pool.close()
         for suffix in ["", "-wal", "-shm"] {
             try? FileManager.default.removeItem(atPath: path + suffix)
         }

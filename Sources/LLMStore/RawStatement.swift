@@ -7,17 +7,14 @@ import CSQLite
 /// name, which were most of the cost of a request's two writes. Errors are `DatabaseError`,
 /// so they map to the wire like every other storage error.
 struct RawStatement {
-    let stmt: OpaquePointer
-    let connection: OpaquePointer?
+    let statement: Statement
+    var stmt: OpaquePointer { statement.sqliteStatement }
 
     init(_ db: Database, _ sql: String) throws {
-        stmt = try db.cachedStatement(sql: sql).sqliteStatement
-        connection = db.sqliteConnection
-        sqlite3_reset(stmt)
-        sqlite3_clear_bindings(stmt)
+        statement = try db.cachedStatement(sql: sql)
+        sqlite3_reset(statement.sqliteStatement)
+        sqlite3_clear_bindings(statement.sqliteStatement)
     }
-
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     func bind(_ index: Int32, _ value: Int64?) {
         if let value { sqlite3_bind_int64(stmt, index, value) } else { sqlite3_bind_null(stmt, index) }
@@ -28,15 +25,7 @@ struct RawStatement {
     func bind(_ index: Int32, _ value: Bool) { sqlite3_bind_int64(stmt, index, value ? 1 : 0) }
 
     func bind(_ index: Int32, _ value: String?) {
-        guard var value else { sqlite3_bind_null(stmt, index); return }
-        // With its byte length: text may hold NUL characters.
-        value.withUTF8 { utf8 in
-            utf8.withMemoryRebound(to: CChar.self) { chars in
-                var empty: CChar = 0
-                _ = sqlite3_bind_text(stmt, index, chars.baseAddress ?? withUnsafePointer(to: &empty) { $0 },
-                                      Int32(chars.count), Self.transient)
-            }
-        }
+        if let value { _ = Statement.bindText(stmt, index, value) } else { sqlite3_bind_null(stmt, index) }
     }
 
     /// Binds every value in order from parameter 1.
@@ -52,16 +41,7 @@ struct RawStatement {
 
     /// One step: true for a row, false when done.
     @discardableResult
-    func step() throws -> Bool {
-        switch sqlite3_step(stmt) {
-        case SQLITE_ROW: return true
-        case SQLITE_DONE: return false
-        case let code:
-            let error = DatabaseError(code: code, connection: connection)
-            sqlite3_reset(stmt)
-            throw error
-        }
-    }
+    func step() throws -> Bool { try statement.step() }
 
     /// Steps to the end (a statement without rows, or whose rows are not needed).
     func run() throws {

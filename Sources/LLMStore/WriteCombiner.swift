@@ -1,5 +1,4 @@
 import Threading
-import CSQLite
 import Synchronization
 
 /// Group commit for the writes of chat requests. Every chat request writes twice (its
@@ -145,10 +144,6 @@ final class WriteCombiner: Sendable {
     /// Without `wait`, nil instead of waiting for the writer (see `lead`).
     static func commit(_ pool: DatabasePool, _ works: [Work], wait: Bool) -> [(any Error)?]? {
         func run(_ db: Database) throws -> [(any Error)?]? {
-            func inTransaction() -> Bool {
-                guard let c = db.sqliteConnection else { return false }
-                return sqlite3_get_autocommit(c) == 0
-            }
             do {
                 try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
             } catch let e as DatabaseError where !wait && e.resultCode == .SQLITE_BUSY {
@@ -168,7 +163,7 @@ final class WriteCombiner: Sendable {
                             try db.cachedStatement(sql: "RELEASE combined_write").execute()
                             errors.append(nil)
                         } catch {
-                            guard inTransaction() else { throw error }
+                            guard db.isInsideTransaction else { throw error }
                             try db.cachedStatement(sql: "ROLLBACK TO combined_write").execute()
                             try db.cachedStatement(sql: "RELEASE combined_write").execute()
                             errors.append(error)
@@ -178,7 +173,7 @@ final class WriteCombiner: Sendable {
                 try db.cachedStatement(sql: "COMMIT").execute()
                 return errors
             } catch {
-                if inTransaction() { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
                 throw error
             }
         }

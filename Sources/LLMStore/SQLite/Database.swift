@@ -50,15 +50,15 @@ final class Database {
     /// A new prepared statement (one statement: text after it is an error).
     func makeStatement(sql: String) throws -> Statement {
         var stmt: OpaquePointer?
-        var rest = 0
+        var trailing = false
         let rc = sql.withCString { text -> Int32 in
             var tail: UnsafePointer<CChar>?
             let rc = sqlite3_prepare_v3(sqliteConnection, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, &tail)
-            if let tail { rest = strlenSkippingSpace(tail) }
+            if let tail { trailing = !onlySpaceOrSemicolons(tail) }
             return rc
         }
         guard rc == SQLITE_OK, let stmt else { throw DatabaseError(code: rc, connection: sqliteConnection) }
-        guard rest == 0 else {
+        guard !trailing else {
             sqlite3_finalize(stmt)
             throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "more than one statement in one prepared statement")
         }
@@ -101,11 +101,12 @@ extension ResultCode {
     static let SQLITE_MISUSE = ResultCode(rawValue: CSQLite.SQLITE_MISUSE)
 }
 
-/// The length of what follows a statement once white space is skipped (0: nothing follows).
-private func strlenSkippingSpace(_ p: UnsafePointer<CChar>) -> Int {
+/// Whether the C string holds nothing but white space and semicolons (what may follow the one
+/// statement of a prepared statement).
+private func onlySpaceOrSemicolons(_ p: UnsafePointer<CChar>) -> Bool {
     var q = p
     while q.pointee == 0x20 || q.pointee == 0x0a || q.pointee == 0x09 || q.pointee == 0x0d || q.pointee == 0x3b { q += 1 }
-    return q.pointee == 0 ? 0 : 1
+    return q.pointee == 0
 }
 
 /// A prepared statement of a `Database`.
@@ -127,6 +128,18 @@ final class Statement {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+    /// Binds text with its byte length (text may hold NUL characters); SQLite copies it.
+    static func bindText(_ stmt: OpaquePointer, _ index: Int32, _ text: String) -> Int32 {
+        var text = text
+        return text.withUTF8 { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { chars in
+                var empty: CChar = 0
+                return sqlite3_bind_text(stmt, index, chars.baseAddress ?? withUnsafePointer(to: &empty) { $0 },
+                                         Int32(chars.count), transient)
+            }
+        }
+    }
+
     /// Resets the statement and binds `arguments` (their count must be the parameters').
     func bind(_ arguments: StatementArguments) throws {
         sqlite3_reset(sqliteStatement)
@@ -143,14 +156,8 @@ final class Statement {
             case .null: rc = sqlite3_bind_null(sqliteStatement, index)
             case .integer(let x): rc = sqlite3_bind_int64(sqliteStatement, index, x)
             case .real(let x): rc = sqlite3_bind_double(sqliteStatement, index, x)
-            case .text(var s):
-                rc = s.withUTF8 { utf8 in
-                    utf8.withMemoryRebound(to: CChar.self) { chars in
-                        var empty: CChar = 0
-                        return sqlite3_bind_text(sqliteStatement, index, chars.baseAddress ?? withUnsafePointer(to: &empty) { $0 },
-                                                 Int32(chars.count), Self.transient)
-                    }
-                }
+            case .text(let s):
+                rc = Self.bindText(sqliteStatement, index, s)
             case .blob(let b):
                 rc = b.withUnsafeBytes { raw in
                     var empty: UInt8 = 0
