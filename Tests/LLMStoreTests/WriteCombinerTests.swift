@@ -2,9 +2,41 @@ import Foundation
 import Testing
 @testable import LLMStore
 
-/// Group commit: writes that arrive while a transaction runs are committed together, each in
-/// its own savepoint.
+/// Group commit: writes that arrive while a transaction runs are committed together; when one
+/// of them fails, again each in its own savepoint.
 @Suite(.timeLimit(.minutes(1))) struct WriteCombinerTests {
+    /// Runs of each work of a batch (the works run on the writer, one at a time).
+    final class Runs: @unchecked Sendable {
+        var counts = [Int](repeating: 0, count: 5)
+    }
+
+    @Test func aBatchRunsEachWorkOnceWithoutSavepointsUnlessOneFails() throws {
+        let db = try AppDatabase.makeTemporary()
+        try db.pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL)") }
+        struct Refused: Error {}
+        for failing in [nil, 3] as [Int?] {
+            let runs = Runs()
+            let works: [WriteCombiner.Work] = (0..<5).map { i in
+                { d in
+                    runs.counts[i] += 1
+                    try d.execute(sql: "INSERT INTO t (x) VALUES (?)", arguments: [i])
+                    if i == failing { throw Refused() }
+                }
+            }
+            let errors = WriteCombiner.commit(db.pool, works, wait: true)!
+            #expect(errors.map { $0 == nil } == (0..<5).map { $0 != failing })
+            if failing == nil {
+                #expect(runs.counts == [1, 1, 1, 1, 1])
+            } else {
+                // The first pass stops at the failing work and is rolled back; the second runs
+                // every work in a savepoint of its own.
+                #expect(runs.counts == [2, 2, 2, 2, 1])
+            }
+        }
+        let xs = try db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") }
+        #expect(xs == [0, 0, 1, 1, 2, 2, 3, 4, 4])
+    }
+
     @Test func aFailingWriteInABatchUndoesOnlyItself() throws {
         let db = try AppDatabase.makeTemporary()
         try db.pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL)") }
