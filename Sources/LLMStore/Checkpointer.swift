@@ -25,6 +25,7 @@ final class Checkpointer: @unchecked Sendable {
 
     init?(path: String) {
         var db: OpaquePointer?
+        _ = sqliteConfigured
         guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK else {
             sqlite3_close(db)
             return nil

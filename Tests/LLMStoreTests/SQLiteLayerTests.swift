@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LLMStore
+import CSQLite
 
 /// The store's own SQLite layer (Sources/LLMStore/SQLite): snapshots, statements, values,
 /// errors and migrations, on real files.
@@ -12,6 +13,17 @@ import Testing
         let pool = try DatabasePool(path: path)
         defer { try? pool.close() }
         try body(pool, path)
+    }
+
+    /// Memory statistics make every SQLite allocation take one process-wide mutex; they are
+    /// turned off before the first connection opens, so SQLite reports no memory in use.
+    @Test func sqliteKeepsNoMemoryStatistics() throws {
+        try Self.withPool { pool, _ throws in
+            try pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL); INSERT INTO t VALUES (1)") }
+            #expect(try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM t") } == 1)
+            #expect(sqliteConfigured == 0)  // SQLITE_OK: applied before the library initialised
+            #expect(sqlite3_memory_used() == 0)
+        }
     }
 
     @Test func aReadSeesOneSnapshotWhileTheWriterCommits() throws {

@@ -1,5 +1,9 @@
 import CSQLite
 
+/// Process-wide SQLite settings, applied once before the first connection opens (the library
+/// initialises then): memory statistics off, nothing here reads them.
+let sqliteConfigured: Int32 = llm_sqlite_disable_memory_statistics()
+
 /// One SQLite connection, used by one thread at a time (`DatabasePool` hands it out), with a
 /// cache of prepared statements.
 final class Database {
@@ -10,6 +14,7 @@ final class Database {
     /// Opens (with `SQLITE_OPEN_CREATE` when `create`) the file at `path`; extended result
     /// codes on. The handle is closed again if opening fails.
     init(path: String, create: Bool) throws {
+        _ = sqliteConfigured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
