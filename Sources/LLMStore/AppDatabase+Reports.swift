@@ -69,13 +69,12 @@ extension AppDatabase {
     }
 
     func monthSpend(_ db: Database, userId: String, now: Date) throws -> (spent: Money, reserved: Money) {
-        let (start, end) = Timestamp.monthBounds(now)
+        // One row of the per-month totals the triggers keep (migration v5), not a sum over the
+        // month's usage rows.
+        let (start, _) = Timestamp.monthBounds(now)
         let spent = try Int64.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT COALESCE(SUM(total_cost_pico), 0) FROM llm_usage_log
-                WHERE user_id = ? AND created_at >= ? AND created_at < ?
-                """),
-            arguments: [userId, start, end]) ?? 0
+            db.cachedStatement(sql: "SELECT spent_pico FROM usage_month_totals WHERE user_id = ? AND month_start = ?"),
+            arguments: [userId, start]) ?? 0
         let reserved = try Int64.fetchOne(
             db.cachedStatement(sql: """
                 SELECT (SELECT COALESCE(SUM(reserved_pico), 0) FROM llm_usage_inflight WHERE user_id = ?)

@@ -19,6 +19,9 @@ extension AppDatabase {
         migrator.registerMigration("v4-checks-without-in-lists") { db in
             try db.execute(sql: v4)
         }
+        migrator.registerMigration("v5-usage-month-totals") { db in
+            try db.execute(sql: v5)
+        }
         return migrator
     }
 
@@ -293,5 +296,60 @@ extension AppDatabase {
             cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico, status);
         CREATE INDEX llm_usage_log_pending ON llm_usage_log(user_id, server_pid)
             WHERE status = 'pending';
+        """
+
+    /// What each user spent per UTC calendar month, kept by triggers on `llm_usage_log`: a
+    /// budget check (every chat of a user with a budget, inside the write transaction) and
+    /// `users/me` read one row instead of summing the month's usage rows (measured: ~930
+    /// instructions per row, 80 ms for 275 k rows). Triggers, not application code, so rows
+    /// written or corrected by any process or tool keep the totals exact. `month_start` is unix
+    /// milliseconds of the month's first instant (`Timestamp.monthBounds`); a row counts its
+    /// `total_cost_pico` (NULL: unpriced, nothing) in the month of its `created_at`.
+    private static let v5 = """
+        CREATE TABLE usage_month_totals (
+            user_id TEXT NOT NULL,
+            month_start INTEGER NOT NULL,
+            spent_pico INTEGER NOT NULL,
+            PRIMARY KEY (user_id, month_start)
+        ) STRICT, WITHOUT ROWID;
+
+        INSERT INTO usage_month_totals (user_id, month_start, spent_pico)
+            SELECT user_id, CAST(strftime('%s', created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000,
+                   SUM(total_cost_pico)
+            FROM llm_usage_log WHERE total_cost_pico IS NOT NULL AND total_cost_pico <> 0
+            GROUP BY 1, 2;
+
+        CREATE TRIGGER usage_month_totals_insert AFTER INSERT ON llm_usage_log
+            WHEN NEW.total_cost_pico IS NOT NULL AND NEW.total_cost_pico <> 0
+        BEGIN
+            INSERT INTO usage_month_totals (user_id, month_start, spent_pico)
+                VALUES (NEW.user_id,
+                        CAST(strftime('%s', NEW.created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000,
+                        NEW.total_cost_pico)
+                ON CONFLICT (user_id, month_start) DO UPDATE SET spent_pico = spent_pico + excluded.spent_pico;
+        END;
+
+        CREATE TRIGGER usage_month_totals_update AFTER UPDATE OF user_id, created_at, total_cost_pico ON llm_usage_log
+            WHEN OLD.user_id IS NOT NEW.user_id OR OLD.created_at IS NOT NEW.created_at
+                 OR OLD.total_cost_pico IS NOT NEW.total_cost_pico
+        BEGIN
+            UPDATE usage_month_totals SET spent_pico = spent_pico - OLD.total_cost_pico
+                WHERE OLD.total_cost_pico IS NOT NULL AND user_id = OLD.user_id
+                  AND month_start = CAST(strftime('%s', OLD.created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000;
+            INSERT INTO usage_month_totals (user_id, month_start, spent_pico)
+                SELECT NEW.user_id,
+                       CAST(strftime('%s', NEW.created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000,
+                       NEW.total_cost_pico
+                WHERE NEW.total_cost_pico IS NOT NULL
+                ON CONFLICT (user_id, month_start) DO UPDATE SET spent_pico = spent_pico + excluded.spent_pico;
+        END;
+
+        CREATE TRIGGER usage_month_totals_delete AFTER DELETE ON llm_usage_log
+            WHEN OLD.total_cost_pico IS NOT NULL AND OLD.total_cost_pico <> 0
+        BEGIN
+            UPDATE usage_month_totals SET spent_pico = spent_pico - OLD.total_cost_pico
+                WHERE user_id = OLD.user_id
+                  AND month_start = CAST(strftime('%s', OLD.created_at / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000;
+        END;
         """
 }

@@ -165,6 +165,6 @@ import CSQLite
         }
         #expect(opened == 4)
         let db = try AppDatabase(path: path)
-        #expect(try db.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 4)
+        #expect(try db.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") } == 5)
     }
 }

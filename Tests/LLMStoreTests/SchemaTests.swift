@@ -18,13 +18,14 @@ import Testing
                 ORDER BY name
                 """)
             #expect(tables == ["conversations", "llm_messages", "llm_models", "llm_usage_inflight", "llm_usage_log", "login_failures",
-                               "settings_generation", "system_api_keys", "user_api_keys", "users"])
+                               "settings_generation", "system_api_keys", "usage_month_totals", "user_api_keys", "users"])
             let indexes = try String.fetchAll(conn, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name
                 """)
             #expect(indexes == ["conversations_user_updated", "llm_models_name", "llm_usage_log_created", "llm_usage_log_pending",
                                 "llm_usage_log_user_created", "login_failures_username_at"])
-            #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2-settings-generation", "v3-usage-inflight", "v4-checks-without-in-lists"])
+            #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2-settings-generation", "v3-usage-inflight", "v4-checks-without-in-lists",
+                                                                                                        "v5-usage-month-totals"])
         }
         let writerPragmas = try db.pool.write { conn in
             [try Int.fetchOne(conn, sql: "PRAGMA busy_timeout"), try Int.fetchOne(conn, sql: "PRAGMA foreign_keys")]
@@ -118,5 +119,76 @@ import Testing
                 VALUES ('l2', 'u1', 'm1', 'x', 'openai', 'user', 0, 'lost', 0, 1, 1)
                 """) }
         }
+    }
+
+    /// Migration v5: each user's spend per UTC month, filled from the rows already there and
+    /// kept exact by triggers through inserts, corrections and deletes (budgets read it).
+    @Test func monthTotalsAreBackfilledAndKeptExactByTriggers() throws {
+        let path = NSTemporaryDirectory() + "llmrpc-v5-\(UUID().uuidString).sqlite3"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let (oct, nov, dec): (Int64, Int64, Int64) = (1_790_812_800_000, 1_793_491_200_000, 1_796_083_200_000)
+        func insert(_ db: Database, _ id: String, _ user: String, _ cost: Int64?, at ms: Int64) throws {
+            try db.execute(sql: """
+                INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
+                    total_cost_pico, priced, created_at, server_pid)
+                VALUES (?, ?, 'm1', 'gpt', 'openai', 'user', 0, 'completed', ?, ?, ?, 1)
+                """, arguments: [id, user, cost, cost == nil ? 0 : 1, ms])
+        }
+        do {
+            let old = try DatabasePool(path: path)
+            try AppDatabase.migrator.migrate(old, upTo: "v4-checks-without-in-lists")
+            try old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u1', 'a@b.c', 'h', 1, 1);
+                    INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u2', 'd@e.f', 'h', 1, 1);
+                    """)
+                try insert(db, "l1", "u1", 5, at: dec - 1)            // the last millisecond of November
+                try insert(db, "l2", "u1", 7, at: dec)                // the first of December
+                try insert(db, "l3", "u1", nil, at: nov)              // unpriced: counts nothing
+                try insert(db, "l4", "u1", 3, at: nov)
+                try insert(db, "l5", "u2", 11, at: nov + 86_400_000)
+                try insert(db, "l6", "u1", 2, at: nov - 1)            // October
+            }
+            try old.close()
+        }
+        let db = try AppDatabase(path: path)
+        func totals() throws -> [String] {
+            try db.pool.read { try String.fetchAll($0, sql: """
+                SELECT user_id || ' ' || month_start || ' ' || spent_pico FROM usage_month_totals
+                WHERE spent_pico <> 0 ORDER BY user_id, month_start
+                """) }
+        }
+        /// The same figures summed from the usage rows.
+        func recomputed() throws -> [String] {
+            let rows = try db.pool.read { try Row.fetchAll($0, sql: "SELECT user_id, created_at, total_cost_pico FROM llm_usage_log") }
+            var sums: [String: Int64] = [:]
+            for r in rows {
+                guard let cost = r["total_cost_pico"] as Int64? else { continue }
+                let start = Timestamp.monthBounds(Timestamp.date(r["created_at"])).start
+                sums["\(r["user_id"] as String) \(start)", default: 0] += cost
+            }
+            return sums.filter { $0.value != 0 }.map { "\($0.key) \($0.value)" }.sorted()
+        }
+        #expect(try totals() == ["u1 \(oct) 2", "u1 \(nov) 8", "u1 \(dec) 7", "u2 \(nov) 11"])
+        #expect(try totals() == recomputed())
+
+        let changes = [
+            "UPDATE llm_usage_log SET total_cost_pico = 40 WHERE id = 'l3'",               // priced later
+            "UPDATE llm_usage_log SET total_cost_pico = NULL WHERE id = 'l4'",             // unpriced again
+            "UPDATE llm_usage_log SET created_at = \(dec + 5) WHERE id = 'l1'",            // into December
+            "UPDATE llm_usage_log SET user_id = 'u2' WHERE id = 'l2'",                     // another user
+            "UPDATE llm_usage_log SET status = 'failed' WHERE id = 'l5'",                  // no money moves
+            "DELETE FROM llm_usage_log WHERE id = 'l6'",
+        ]
+        for sql in changes {
+            try db.pool.write { try $0.execute(sql: sql) }
+            #expect(try totals() == recomputed(), "\(sql)")
+        }
+        try db.pool.write { try insert($0, "l7", "u1", 1_000_000_000_000, at: dec + 1) }
+        #expect(try totals() == ["u1 \(nov) 40", "u1 \(dec) 1000000000005", "u2 \(nov) 11", "u2 \(dec) 7"])
+        #expect(try totals() == recomputed())
+        let (spent, _) = try db.monthSpend(userId: "u1", now: Timestamp.date(dec + 86_400_000))
+        #expect(spent.picodollars == 1_000_000_000_005)
+        #expect(try db.monthSpend(userId: "u2", now: Timestamp.date(oct)).spent.picodollars == 0)
     }
 }
