@@ -48,9 +48,11 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
     private var waitFDs: [curl_waitfd] = []
     private var nextIdleCheckNanos: UInt64 = 0
 
-    init(idleTimeout: Double) {
+    /// `maxIdleConnections`: see `HTTPClientConfiguration` (`CURLMOPT_MAXCONNECTS`).
+    init(idleTimeout: Double, maxIdleConnections: Int = 64) {
         precondition(curlGlobalInit == CURLE_OK, "curl_global_init failed")
         multi = curl_multi_init()!
+        _ = llm_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxIdleConnections)
         idleTimeoutNanos = UInt64(max(0.001, idleTimeout) * 1e9)
         // Check about ten times per idle period, between every 10 ms and every second.
         idleCheckIntervalNanos = min(1_000_000_000, max(10_000_000, idleTimeoutNanos / 10))

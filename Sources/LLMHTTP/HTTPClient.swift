@@ -9,7 +9,7 @@ public final class HTTPClient: @unchecked Sendable {
 
     public init(configuration: HTTPClientConfiguration = .init()) {
         self.configuration = configuration
-        self.engine = CurlEngine(idleTimeout: configuration.idleTimeout)
+        self.engine = CurlEngine(idleTimeout: configuration.idleTimeout, maxIdleConnections: configuration.maxIdleConnections)
     }
 
     deinit {

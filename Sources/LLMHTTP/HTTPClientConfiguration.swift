@@ -12,16 +12,23 @@ public struct HTTPClientConfiguration: Sendable {
     /// How many received bytes a transfer may buffer for a slow consumer before the client
     /// stops reading from the connection (backpressure).
     public var maxBufferedBytes: Int
+    /// Idle connections kept open for reuse, at most. Concurrent transfers still get a
+    /// connection each; past this many idle ones, a connection is closed when its transfer
+    /// ends (libcurl's own default grows with the transfers ever added: after a burst of 1,000
+    /// streams it kept ~1,000 idle sockets and their buffers).
+    public var maxIdleConnections: Int
 
     public init(
         connectTimeout: Double = 10,
         idleTimeout: Double = 120,
         totalTimeout: Double? = nil,
-        maxBufferedBytes: Int = 1 << 20
+        maxBufferedBytes: Int = 1 << 20,
+        maxIdleConnections: Int = 64
     ) {
         self.connectTimeout = connectTimeout
         self.idleTimeout = idleTimeout
         self.totalTimeout = totalTimeout
         self.maxBufferedBytes = maxBufferedBytes
+        self.maxIdleConnections = maxIdleConnections
     }
 }

@@ -40,6 +40,31 @@ struct HTTPClientBasicTests {
         #expect(server.acceptedConnections == 1)
     }
 
+    @Test func idleConnectionsPastTheLimitAreClosedWhenTheirTransfersEnd() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient(configuration: HTTPClientConfiguration(maxIdleConnections: 4))
+        defer { client.shutdown() }
+        // Six transfers at once: each has its head and waits at the gate for its one piece, so
+        // six connections are open together.
+        let responses = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
+            for _ in 0..<6 { group.addTask { try await client.send(HTTPRequest(url: server.url("/stream?pieces=1"))) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(server.acceptedConnections == 6)
+        for _ in 0..<6 { server.sendNextPiece() }
+        for response in responses {
+            #expect(try await response.body.collect(maxBytes: 100) == Array("piece-0;".utf8))
+        }
+        // Four stay for reuse; the other two are closed.
+        await server.waitForClosedConnections(2)
+        #expect(server.closedConnections == 2)
+        for _ in 0..<4 {
+            let response = try await client.send(HTTPRequest(url: server.url("/fixed")))
+            #expect(try await response.body.collect(maxBytes: 100) == LoopbackServer.fixedBody)
+        }
+        #expect(server.acceptedConnections == 6)
+    }
+
     @Test func postSendsHeadersAndBodyWithoutExpect() async throws {
         let server = try LoopbackServer()
         let client = HTTPClient()
