@@ -93,6 +93,7 @@ public enum App {
         let handler = ServerHandler(services: services, session: session) { code in
             transport.flush()
             services.db.close()
+            StderrLogHandler.flush()
             exit(code)
         }
         transport.connection.setHandler(handler)
@@ -114,6 +115,7 @@ public enum App {
                 await services.db.writesSettled()
                 transport.flush()
                 services.db.close()
+                StderrLogHandler.flush()
                 exit(0)
             }
         }
@@ -123,6 +125,7 @@ public enum App {
         await services.db.writesSettled()
         services.logger.info("end of input; exiting")
         services.db.close()
+        StderrLogHandler.flush()
         return 0
     }
 
@@ -143,6 +146,7 @@ public enum App {
                 await server.stop()
                 await services.db.writesSettled()
                 services.db.close()
+                StderrLogHandler.flush()
                 exit(0)
             }
         }

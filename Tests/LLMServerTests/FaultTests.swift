@@ -11,6 +11,28 @@ import Glibc
 /// database, signals, several processes on one database, per-user limits.
 @Suite("Faults", .timeLimit(.minutes(3)))
 struct FaultTests {
+    @Test("a client that never reads stderr still gets every answer; the log lines come later, all, in order")
+    func unreadStderr() async throws {
+        let h = try await ChatHarness.start(holdStderr: true)
+        // Each chat logs a line of ~200 bytes: 1,000 of them fill a 64 KB pipe three times over.
+        // (The server used to stop at the first full pipe: its chat thread blocked in write(2).)
+        let n = 1000
+        for i in 0..<n {
+            let r = try await h.admin.call("llm/chat/completions", h.chatParams("claude-test", "hello \(i)"))
+            #expect(r["result"]?["message"]?["content"] == "Hello there!", "\(i): \(r)")
+        }
+        let stderr = h.server.heldStderr!
+        let reader = Task.detached { stderr.readDataToEndOfFile() }
+        h.server.closeInput()
+        _ = await h.server.waitForExit()
+        let lines = String(decoding: await reader.value, as: UTF8.self).split(separator: "\n")
+        let chats = lines.filter { $0.contains(" info llmrpc: chat ") }
+        #expect(chats.count == n)
+        #expect(!lines.contains { $0.contains("log lines dropped") })
+        #expect(lines.last?.contains("end of input; exiting") == true)
+        try await h.fake.shutdown()
+    }
+
     @Test("kill -9 during 20 streams: after a restart the rows are interrupted and reports work")
     func killDuringStreams() async throws {
         let h = try await ChatHarness.start(env: ["LLMRPC_MAX_STREAMS_PER_USER": "50"])

@@ -19,14 +19,14 @@ public final class ChatHarness: @unchecked Sendable {
     /// `gpt-test` ($2.50/$10, cached $1.25), `gemini-test` ($1.25/$10, cached $0.125), `free-test`
     /// (unpriced, anthropic). The admin stores their own key for each provider.
     public static func start(env: [String: String] = [:], acceptedKeys: Set<String>? = nil,
-                      storeKeys: Bool = true) async throws -> ChatHarness {
+                      storeKeys: Bool = true, holdStderr: Bool = false) async throws -> ChatHarness {
         let fake = try await FakeProviderServer.start(acceptedKeys: acceptedKeys)
         var e = env
         e["ANTHROPIC_BASE_URL"] = fake.anthropicBaseURL
         e["OPENAI_BASE_URL"] = fake.openAIBaseURL
         e["GOOGLE_BASE_URL"] = fake.googleBaseURL
         if e["LLMRPC_RATE_LIMIT_RPM"] == nil { e["LLMRPC_RATE_LIMIT_RPM"] = "0" }
-        let server = try ServerProcess(env: e)
+        let server = try ServerProcess(env: e, holdStderr: holdStderr)
         _ = try await server.loginAdmin()
         var ids: [String: String] = [:]
         let models: [JSONValue] = [

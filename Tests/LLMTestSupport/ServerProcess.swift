@@ -13,6 +13,9 @@ public final class ServerProcess: @unchecked Sendable {
     public let client: LineClient?
     private let stdinHandle: FileHandle?
     private let exitStream: AsyncStream<Int32>
+    /// With `holdStderr`: the read end of the server's stderr, which nothing reads until a
+    /// test does.
+    public let heldStderr: FileHandle?
 
     public static let adminEmail = "admin@example.com"
     public static let adminPassword = "admin-password-1"
@@ -54,9 +57,11 @@ public final class ServerProcess: @unchecked Sendable {
         return env
     }
 
-    /// Starts `llmrpc ARGS`; with `stdio` the client talks to its stdin/stdout.
+    /// Starts `llmrpc ARGS`; with `stdio` the client talks to its stdin/stdout. With
+    /// `holdStderr`, stderr is a pipe nobody reads (`heldStderr`; `logs` sees nothing), as a
+    /// client that forgot to read it would leave it.
     public init(args: [String] = ["serve"], env extra: [String: String] = [:], dataDir: String? = nil,
-         stdinFile: String? = nil, stdio: Bool = true) throws {
+         stdinFile: String? = nil, stdio: Bool = true, holdStderr: Bool = false) throws {
         let dir = dataDir ?? Self.makeDataDir()
         self.dataDir = dir
         let p = Process()
@@ -66,7 +71,13 @@ public final class ServerProcess: @unchecked Sendable {
         p.currentDirectoryURL = URL(fileURLWithPath: dir)
         let errPipe = Pipe()
         p.standardError = errPipe
-        logs = LineClient(readFD: errPipe.fileHandleForReading.fileDescriptor, writeFD: -1)
+        if holdStderr {
+            heldStderr = errPipe.fileHandleForReading
+            logs = LineClient(readFD: open("/dev/null", O_RDONLY), writeFD: -1)  // at EOF at once
+        } else {
+            heldStderr = nil
+            logs = LineClient(readFD: errPipe.fileHandleForReading.fileDescriptor, writeFD: -1)
+        }
         let (stream, cont) = AsyncStream<Int32>.makeStream()
         exitStream = stream
         p.terminationHandler = { proc in

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// The server's log handler: one line per event on stderr (never stdout, which is the
-/// protocol), written with one `write(2)`:
+/// protocol), written with one `write(2)` through `LogSink` (which never blocks the caller):
 ///
 ///     2026-11-29T22:00:00.123Z info llmrpc: chat status=completed provider=openai
 ///
@@ -16,11 +16,18 @@ public struct StderrLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
     private let label: String
-    private let fd: Int32
+    private let sink: LogSink
 
+    /// Lines go to `fd`: the process's shared `LogSink.standardError` for 2, else a sink of
+    /// this handler's own.
     public init(label: String, fd: Int32 = 2) {
         self.label = label
-        self.fd = fd
+        self.sink = fd == 2 ? LogSink.standardError : LogSink(fd: fd)
+    }
+
+    /// Waits (at most `seconds`) for log lines still queued for stderr: before the process exits.
+    public static func flush(seconds: Double = 1) {
+        LogSink.standardError.flush(seconds: seconds)
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -53,13 +60,7 @@ public struct StderrLogHandler: LogHandler {
         // One line, whatever the message holds.
         for i in line.indices where line[i] == 0x0a || line[i] == 0x0d { line[i] = 0x20 }
         line.append(0x0a)
-        line.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n > 0 { off += n } else if n < 0 && errno == EINTR { continue } else { return }
-            }
-        }
+        sink.write(line)
     }
 
     /// UTC, milliseconds, ISO 8601 ("2026-11-29T22:00:00.123Z"), by integer arithmetic.
