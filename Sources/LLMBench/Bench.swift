@@ -178,6 +178,11 @@ final class Bench: @unchecked Sendable {
             report.add(Figure(name: "plain latency \(t) p99", unit: "µs", value: x.p99, baselineName: base + " p99",
                               baseline: dd.p99, goal: .added(.atMost, 1000)))
         }
+        // The goal also bounds the ratio: gateway p50 at most 3.5× the direct call's.
+        for (t, x) in [("stdio", ss), ("socket", uu)] {
+            report.add(Figure(name: "plain latency \(t) p50 (ratio goal)", unit: "µs", value: x.p50,
+                              baselineName: base + " p50", baseline: dd.p50, goal: .ratio(.atMost, 3.5)))
+        }
         if failures > 0 { report.notes.append("plain latency: \(failures) failed calls") }
     }
 
