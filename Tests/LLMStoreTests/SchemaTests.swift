@@ -70,26 +70,32 @@ import Testing
     }
 }
 
+/// A file migrated up to `version`, `rows` written into it as the code of that time would,
+/// then opened (so migrated the rest of the way) by today's `AppDatabase`.
+private func reopenedAfter(_ version: String, path: String, _ rows: (Database) throws -> Void) throws -> AppDatabase {
+    do {
+        let old = try DatabasePool(path: path)
+        try AppDatabase.migrator.migrate(old, upTo: version)
+        try old.write(rows)
+        try old.close()
+    }
+    return try AppDatabase(path: path)
+}
+
 @Suite struct CheckRebuildMigrationTests {
     @Test func rowsWrittenBeforeTheRebuildAreKeptAndInsertsBuildNoEphemeralTable() throws {
         let path = NSTemporaryDirectory() + "llmrpc-v4-\(UUID().uuidString).sqlite3"
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
-        do {
-            let old = try DatabasePool(path: path)
-            try AppDatabase.migrator.migrate(old, upTo: "v3-usage-inflight")
-            try old.write { db in
-                try db.execute(sql: """
-                    INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u1', 'a@b.c', 'h', 1, 1);
-                    INSERT INTO conversations (id, user_id, model_id, title, created_at, updated_at) VALUES ('c1', 'u1', 'm1', 't', 1, 1);
-                    INSERT INTO llm_messages (id, conversation_id, seq, role, content, created_at) VALUES ('m1', 'c1', 0, 'user', 'hi', 1);
-                    INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
-                        input_tokens, total_cost_pico, priced, created_at, server_pid)
-                    VALUES ('l1', 'u1', 'm1', 'gpt', 'openai', 'user', 0, 'completed', 7, 42, 1, 1, 1);
-                    """)
-            }
-            try old.close()
+        let db = try reopenedAfter("v3-usage-inflight", path: path) { db in
+            try db.execute(sql: """
+                INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u1', 'a@b.c', 'h', 1, 1);
+                INSERT INTO conversations (id, user_id, model_id, title, created_at, updated_at) VALUES ('c1', 'u1', 'm1', 't', 1, 1);
+                INSERT INTO llm_messages (id, conversation_id, seq, role, content, created_at) VALUES ('m1', 'c1', 0, 'user', 'hi', 1);
+                INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
+                    input_tokens, total_cost_pico, priced, created_at, server_pid)
+                VALUES ('l1', 'u1', 'm1', 'gpt', 'openai', 'user', 0, 'completed', 7, 42, 1, 1, 1);
+                """)
         }
-        let db = try AppDatabase(path: path)
         try db.pool.read { conn in
             #expect(try String.fetchAll(conn, sql: "SELECT content FROM llm_messages") == ["hi"])
             #expect(try Int.fetchOne(conn, sql: "SELECT total_cost_pico FROM llm_usage_log WHERE id = 'l1'") == 42)
@@ -134,24 +140,18 @@ import Testing
                 VALUES (?, ?, 'm1', 'gpt', 'openai', 'user', 0, 'completed', ?, ?, ?, 1)
                 """, arguments: [id, user, cost, cost == nil ? 0 : 1, ms])
         }
-        do {
-            let old = try DatabasePool(path: path)
-            try AppDatabase.migrator.migrate(old, upTo: "v4-checks-without-in-lists")
-            try old.write { db in
-                try db.execute(sql: """
-                    INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u1', 'a@b.c', 'h', 1, 1);
-                    INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u2', 'd@e.f', 'h', 1, 1);
-                    """)
-                try insert(db, "l1", "u1", 5, at: dec - 1)            // the last millisecond of November
-                try insert(db, "l2", "u1", 7, at: dec)                // the first of December
-                try insert(db, "l3", "u1", nil, at: nov)              // unpriced: counts nothing
-                try insert(db, "l4", "u1", 3, at: nov)
-                try insert(db, "l5", "u2", 11, at: nov + 86_400_000)
-                try insert(db, "l6", "u1", 2, at: nov - 1)            // October
-            }
-            try old.close()
+        let db = try reopenedAfter("v4-checks-without-in-lists", path: path) { db in
+            try db.execute(sql: """
+                INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u1', 'a@b.c', 'h', 1, 1);
+                INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u2', 'd@e.f', 'h', 1, 1);
+                """)
+            try insert(db, "l1", "u1", 5, at: dec - 1)            // the last millisecond of November
+            try insert(db, "l2", "u1", 7, at: dec)                // the first of December
+            try insert(db, "l3", "u1", nil, at: nov)              // unpriced: counts nothing
+            try insert(db, "l4", "u1", 3, at: nov)
+            try insert(db, "l5", "u2", 11, at: nov + 86_400_000)
+            try insert(db, "l6", "u1", 2, at: nov - 1)            // October
         }
-        let db = try AppDatabase(path: path)
         func totals() throws -> [String] {
             try db.pool.read { try String.fetchAll($0, sql: """
                 SELECT user_id || ' ' || month_start || ' ' || spent_pico FROM usage_month_totals
