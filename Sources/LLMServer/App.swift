@@ -92,8 +92,7 @@ public enum App {
         let session = Session(transport: .stdio)
         let handler = ServerHandler(services: services, session: session) { code in
             transport.flush()
-            services.db.close()
-            StderrLogHandler.flush()
+            services.finish()
             exit(code)
         }
         transport.connection.setHandler(handler)
@@ -114,8 +113,7 @@ public enum App {
                 await transport.connection.drain()
                 await services.db.writesSettled()
                 transport.flush()
-                services.db.close()
-                StderrLogHandler.flush()
+                services.finish()
                 exit(0)
             }
         }
@@ -124,8 +122,7 @@ public enum App {
         _ = signals
         await services.db.writesSettled()
         services.logger.info("end of input; exiting")
-        services.db.close()
-        StderrLogHandler.flush()
+        services.finish()
         return 0
     }
 
@@ -145,8 +142,7 @@ public enum App {
             Task {
                 await server.stop()
                 await services.db.writesSettled()
-                services.db.close()
-                StderrLogHandler.flush()
+                services.finish()
                 exit(0)
             }
         }

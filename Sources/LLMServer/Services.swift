@@ -38,6 +38,13 @@ public final class Services: Sendable {
             MemoryReclaimer.mallocTrim()
         }, settled: { [db] in await db.writesSettled() })
     }
+
+    /// Before the process exits: closes the database (the last connection checkpoints and
+    /// removes the WAL) and lets queued log lines out (waiting at most a second for them).
+    public func finish() {
+        db.close()
+        StderrLogHandler.flush()
+    }
 }
 
 public enum LLMRPCVersion {

@@ -4,8 +4,8 @@ import Synchronization
 /// Group commit for the writes of chat requests. Every chat request writes twice (its
 /// pending usage row, then its settlement), and each commit writes every page it touched to
 /// the WAL. Under load, writes that arrive while one is running wait (suspended, not
-/// blocking a thread) and are committed together in the next transaction, each in its own
-/// savepoint, so one failing write (a budget refusal) does not undo the others.
+/// blocking a thread) and are committed together in the next transaction; one failing write
+/// (a budget refusal) does not undo the others (see `commit`).
 ///
 /// No thread of its own: the first writer to arrive leads: it yields once (so that ready
 /// tasks, under load other requests about to write, run and queue), runs its write with
