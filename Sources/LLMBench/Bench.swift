@@ -8,16 +8,29 @@ struct Options {
     var rounds: Int? = nil
     var jsonPath: String? = nil
     var binary: String? = nil
-    var pin = true
+    var pin = PinMode.loadPhases
     var maxStreams = 1024
 
+    /// Where the processes run. The load phases (CPU per chunk, saturation, concurrency) give
+    /// the gateways core 1 and the bench with its in-process fake core 0, so "one core" means
+    /// one core. The latency phases run where the scheduler puts them, as a user's processes
+    /// do: pinned apart, every gateway call crosses cores four times while the direct call it
+    /// is compared with never does, and on this VM waking an idle core costs ~20 µs a time.
+    enum PinMode: String {
+        case loadPhases = "load phases"
+        case all = "all phases"
+        case none = "none"
+    }
+
     static let usage = """
-    usage: llmrpc-bench [--quick] [--rounds N] [--json PATH] [--llmrpc PATH] [--no-pin] [--max-streams N]
+    usage: llmrpc-bench [--quick] [--rounds N] [--json PATH] [--llmrpc PATH] [--pin-all | --no-pin] [--max-streams N]
       --quick         a short run (about a minute)
       --rounds N      rounds of the plain-latency phase (the streamed phase runs N/4)
       --json PATH     also write the figures as JSON to PATH
       --llmrpc PATH   the llmrpc binary (default: next to this executable)
-      --no-pin        do not pin the gateway to core 1 and the bench to core 0
+      --pin-all       pin the gateways to core 1 and the bench to core 0 for every phase
+                      (default: for the load phases only; latency phases run unpinned)
+      --no-pin        pin nothing, in any phase
       --max-streams N the highest concurrency level tried (default 1024)
     """
 
@@ -34,7 +47,8 @@ struct Options {
             case "--rounds": o.rounds = Int(try value(a))
             case "--json": o.jsonPath = try value(a)
             case "--llmrpc": o.binary = try value(a)
-            case "--no-pin": o.pin = false
+            case "--no-pin": o.pin = .none
+            case "--pin-all": o.pin = .all
             case "--max-streams": o.maxStreams = Int(try value(a)) ?? 1024
             case "-h", "--help": print(usage); exit(0)
             default: throw BenchError("unknown option \(a)\n\(usage)")
@@ -81,7 +95,8 @@ final class Bench: @unchecked Sendable {
         let fake = try await FakeProviderServer.start(recordRequests: false, threads: 1)
         let dataDir = NSTemporaryDirectory() + "llmrpc-bench-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let setup = GatewaySetup(binary: binary, dataDir: dataDir, openAIBaseURL: fake.openAIBaseURL, pin: opts.pin)
+        let setup = GatewaySetup(binary: binary, dataDir: dataDir, openAIBaseURL: fake.openAIBaseURL,
+                                 pin: opts.pin == .all && Pinning.available)
         note("llmrpc: \(binary); data dir \(dataDir); fake provider on \(fake.baseURL)")
 
         // The stdio server first: it creates the data dir's secrets, schema and superuser.
@@ -127,6 +142,15 @@ final class Bench: @unchecked Sendable {
         direct.http.shutdown()
         try? await fake.shutdown()
         try? FileManager.default.removeItem(atPath: setup.dataDir)
+    }
+
+    /// Before the load phases (unless `--no-pin`, or already with `--pin-all`): every thread of
+    /// the gateways to core 1, every thread of this process (the fake's included) to core 0.
+    /// Threads started later inherit their creator's core.
+    func pinForLoadPhases() {
+        guard opts.pin == .loadPhases, Pinning.available else { return }
+        Pinning.pinProcess(getpid(), core: 0)
+        for gw in [stdioGW, socketGW, noLogGW] { Pinning.pinProcess(gw.pid, core: 1) }
     }
 
     // MARK: Phases

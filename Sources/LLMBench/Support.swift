@@ -74,20 +74,32 @@ enum ProcStats {
     }
 }
 
-/// CPU pinning: the gateway gets core 1 to itself (through `taskset`), the bench and the
-/// in-process fake stay on core 0, so "one core" figures mean one core.
+/// CPU pinning (see `Options.PinMode`): the gateways on core 1, the bench and its in-process
+/// fake on core 0, so "one core" figures mean one core.
 enum Pinning {
     static let taskset = "/usr/bin/taskset"
 
-    /// Pins the calling thread, and so every thread created after it, to `core`.
+    /// Pins thread `tid` (0: the calling thread) to `core`; threads it creates later inherit it.
     /// (`sched_setaffinity` is not in Swift's Glibc module: it is looked up with dlsym.)
-    static func pinSelf(core: Int) {
+    static func pin(tid: pid_t, core: Int) {
         typealias SetAffinity = @convention(c) (pid_t, Int, UnsafeRawPointer) -> Int32
         guard let sym = dlsym(dlopen(nil, RTLD_NOW), "sched_setaffinity") else { return }
         let setAffinity = unsafeBitCast(sym, to: SetAffinity.self)
         var mask = [UInt64](repeating: 0, count: 16)  // a 1024-bit cpu_set_t
         mask[core / 64] |= 1 << UInt64(core % 64)
-        _ = mask.withUnsafeBytes { setAffinity(0, $0.count, $0.baseAddress!) }
+        _ = mask.withUnsafeBytes { setAffinity(tid, $0.count, $0.baseAddress!) }
+    }
+
+    /// Pins the calling thread, and so every thread created after it, to `core`.
+    static func pinSelf(core: Int) { pin(tid: 0, core: core) }
+
+    /// Pins every thread of process `pid` to `core`. Twice over the thread list, so a thread
+    /// started by a thread not yet pinned is caught too.
+    static func pinProcess(_ pid: pid_t, core: Int) {
+        for _ in 0..<2 {
+            let tids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            for tid in tids.compactMap({ pid_t($0) }) { pin(tid: tid, core: core) }
+        }
     }
 
     static var available: Bool {

@@ -12,8 +12,9 @@ do {
     exit(2)
 }
 
-// Before any other thread exists, so all of them inherit core 0; the gateways run on core 1.
-if options.pin && Pinning.available { Pinning.pinSelf(core: 0) }
+// With --pin-all, before any other thread exists, so all of them inherit core 0; the gateways
+// run on core 1 (taskset). By default this happens before the load phases (`pinForLoadPhases`).
+if options.pin == .all && Pinning.available { Pinning.pinSelf(core: 0) }
 raiseFileLimit()
 signal(SIGPIPE, SIG_IGN)
 
@@ -28,6 +29,7 @@ do {
         try await bench.coldStart()
         await bench.plainLatency()
         await bench.streamLatency()
+        bench.pinForLoadPhases()
         await bench.cpuPerChunk()
         await bench.saturation()
         note("concurrency")
@@ -41,9 +43,14 @@ do {
 
     var report = bench.report
     let elapsed = Date().timeIntervalSince(startedAt)
-    let pinned = options.pin && Pinning.available
-    report.notes.append(pinned ? "llmrpc pinned to core 1 (taskset), bench and fake provider to core 0"
-                               : "no CPU pinning")
+    let pinned = options.pin != .none && Pinning.available
+    switch (options.pin, pinned) {
+    case (.loadPhases, true):
+        report.notes.append("memory, cold start and latency phases unpinned; CPU, saturation and concurrency phases: "
+                            + "llmrpc pinned to core 1, bench and fake provider to core 0")
+    case (.all, true): report.notes.append("llmrpc pinned to core 1 (taskset), bench and fake provider to core 0, every phase")
+    default: report.notes.append("no CPU pinning")
+    }
     report.notes.append(String(format: "run took %.0f s (%@)", elapsed, options.quick ? "--quick" : "full"))
     print(report.table(), terminator: "")
     if let path = options.jsonPath {
@@ -53,6 +60,7 @@ do {
             "quick": .bool(options.quick),
             "cpus": .int(ProcessInfo.processInfo.activeProcessorCount),
             "pinned": .bool(pinned),
+            "pinned_phases": .string(pinned ? options.pin.rawValue : "none"),
             "duration_s": .int(Int(elapsed)),
         ]
         var bytes = JSONWriter.bytes(report.json(meta: meta))
