@@ -26,6 +26,21 @@ import CSQLite
         }
     }
 
+    /// The statement cache hashes a text by its length and its ends; texts that agree there
+    /// still get statements of their own.
+    @Test func statementsWhoseTextsShareLengthAndEndsAreCachedApart() throws {
+        try Self.withPool { pool, _ throws in
+            let a = "SELECT            0 AS value, 'the same ending here'"
+            let b = "SELECT            7 AS value, 'the same ending here'"
+            #expect(a.utf8.count == b.utf8.count && a.prefix(16) == b.prefix(16) && a.suffix(16) == b.suffix(16))
+            #expect(SQLKey(a).hashValue == SQLKey(b).hashValue && SQLKey(a) != SQLKey(b))
+            let values = try pool.read { db in
+                try [a, b, a].map { try Int.fetchOne(db.cachedStatement(sql: $0)) }
+            }
+            #expect(values == [0, 7, 0])
+        }
+    }
+
     @Test func aReadSeesOneSnapshotWhileTheWriterCommits() throws {
         try Self.withPool { pool, _ throws in
             try pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL); INSERT INTO t VALUES (1)") }
