@@ -65,4 +65,23 @@ import Testing
         #expect(next == total)
         #expect(notes >= 1 && kept * 100 <= 65536 + 2 * 4096 + 100)
     }
+
+    /// A write that fails for now (a full disk: /dev/full) loses that line only; once the
+    /// descriptor works again, lines go out.
+    @Test func aFailingWriteLosesOnlyItsLine() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let full = open("/dev/full", O_WRONLY)
+        try #require(full >= 0)
+        let sink = LogSink(fd: full)
+        sink.write(Array("lost\n".utf8))
+        #expect(dup2(fds[1], full) == full)  // the same descriptor, now a pipe
+        close(fds[1])
+        sink.write(Array("kept\n".utf8))
+        #expect(sink.flush(seconds: 5))
+        close(full)
+        let text = String(decoding: FileHandle(fileDescriptor: fds[0], closeOnDealloc: false).readDataToEndOfFile(), as: UTF8.self)
+        #expect(text == "kept\n")
+    }
 }

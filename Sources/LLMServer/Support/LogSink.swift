@@ -43,7 +43,9 @@ public final class LogSink: @unchecked Sendable {
             let n = writeNow(line)
             if n == line.count { return }
             if n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK {
-                failed = true  // stderr is closed or broken: nothing more to write
+                // Closed or broken for good (nothing more is written), or failing for now (a
+                // full disk): this line is lost, later ones are tried.
+                if Self.isPermanent(errno) { failed = true }
                 return
             }
             // Not at all, or in part: the rest waits, in order.
@@ -106,11 +108,11 @@ public final class LogSink: @unchecked Sendable {
                 note.append(contentsOf: " warning llmrpc: log lines dropped count=\(lost) (stderr was not read)\n".utf8)
                 batch.append(contentsOf: note)
             }
-            let ok = Self.writeAll(fd, batch)
+            let error = Self.writeAll(fd, batch)
 
             cond.lock()
             writing = false
-            if !ok {
+            if error != 0 && Self.isPermanent(error) {
                 failed = true
                 queue = []
             }
@@ -119,7 +121,9 @@ public final class LogSink: @unchecked Sendable {
         }
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    /// Writes all of `bytes`, waiting as long as it takes; 0, or the `errno` that stopped it
+    /// (the rest of the batch is then lost).
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
         bytes.withUnsafeBytes { raw in
             var off = 0
             while off < raw.count {
@@ -132,10 +136,15 @@ public final class LogSink: @unchecked Sendable {
                         _ = poll(&p, 1, -1)
                     }
                 } else {
-                    return false
+                    return n < 0 ? errno : EIO
                 }
             }
-            return true
+            return 0
         }
+    }
+
+    /// Errors after which stderr will never take a line again (closed, or its reader gone).
+    private static func isPermanent(_ error: Int32) -> Bool {
+        error == EBADF || error == EPIPE || error == EINVAL
     }
 }
