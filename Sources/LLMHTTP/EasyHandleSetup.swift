@@ -20,7 +20,7 @@ extension Transfer {
     /// Creates and configures the easy handle for `request`. Runs on the caller's thread,
     /// before the handle is given to the engine.
     func configure(_ request: HTTPRequest, _ configuration: HTTPClientConfiguration) throws {
-        guard let handle = curl_easy_init() else {
+        guard let handle = engine.takeEasyHandle() else {
             throw HTTPError(.transport, "curl_easy_init failed")
         }
         easy = handle

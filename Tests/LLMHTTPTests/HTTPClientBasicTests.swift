@@ -65,6 +65,32 @@ struct HTTPClientBasicTests {
         #expect(server.acceptedConnections == 6)
     }
 
+    /// Finished transfers' handles are reset and reused: a request carries nothing of the one
+    /// before it (method, headers, body, its own error text).
+    @Test func aReusedHandleCarriesNothingOfTheRequestBefore() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        for round in 0..<3 {
+            let post = try await client.send(HTTPRequest(
+                url: server.url("/echo"), method: "POST", headers: [("X-Api-Key", "secret-\(round)")],
+                body: Array("{\"n\":\(round)}".utf8)))
+            let posted = String(decoding: try await post.body.collect(maxBytes: 1 << 16), as: UTF8.self)
+            #expect(posted.hasPrefix("POST /echo HTTP/1.1\r\n") && posted.contains("X-Api-Key: secret-\(round)\r\n"))
+            #expect(posted.hasSuffix("{\"n\":\(round)}"))
+
+            let get = try await client.send(HTTPRequest(url: server.url("/echo")))
+            let got = String(decoding: try await get.body.collect(maxBytes: 1 << 16), as: UTF8.self)
+            #expect(got.hasPrefix("GET /echo HTTP/1.1\r\n"), "\(got)")
+            #expect(!got.contains("X-Api-Key") && !got.lowercased().contains("content-length") && got.hasSuffix("\r\n\r\n"), "\(got)")
+
+            await #expect(throws: HTTPError.self) {
+                _ = try await client.send(HTTPRequest(url: "http://127.0.0.1:9/refused"))
+            }
+        }
+        #expect(server.acceptedConnections == 1)
+    }
+
     @Test func postSendsHeadersAndBodyWithoutExpect() async throws {
         let server = try LoopbackServer()
         let client = HTTPClient()
