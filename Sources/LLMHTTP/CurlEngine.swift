@@ -55,7 +55,7 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
     private static let maxSpareHandles = 16
 
     /// `maxIdleConnections`: see `HTTPClientConfiguration` (`CURLMOPT_MAXCONNECTS`).
-    init(idleTimeout: Double, maxIdleConnections: Int = 64) {
+    init(idleTimeout: Double, maxIdleConnections: Int) {
         precondition(curlGlobalInit == CURLE_OK, "curl_global_init failed")
         multi = curl_multi_init()!
         _ = llm_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxIdleConnections)

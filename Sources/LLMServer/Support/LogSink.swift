@@ -40,7 +40,7 @@ public final class LogSink: @unchecked Sendable {
         defer { cond.unlock() }
         if failed { return }
         if queue.isEmpty && !writing {
-            let n = writeNow(line)
+            let n = FDLineWriter.writeIfRoom(fd, isSocket: isSocket, line) ?? 0
             if n == line.count { return }
             if n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK {
                 // Closed or broken for good (nothing more is written), or failing for now (a
@@ -75,18 +75,6 @@ public final class LogSink: @unchecked Sendable {
             waited = !cond.wait(seconds: seconds)
         }
         return true
-    }
-
-    /// Without waiting: a non-blocking send on a socket; on anything else a write only when
-    /// `poll` says there is room and the line fits a pipe's atomic write. With `cond` held.
-    private func writeNow(_ line: [UInt8]) -> Int {
-        line.withUnsafeBytes { raw -> Int in
-            if isSocket { return send(fd, raw.baseAddress!, raw.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
-            guard raw.count <= Int(PIPE_BUF) else { return 0 }
-            var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            guard poll(&p, 1, 0) == 1, p.revents & Int16(POLLOUT) != 0 else { return 0 }
-            return Glibc.write(fd, raw.baseAddress!, raw.count)
-        }
     }
 
     /// The writer thread: writes what is queued (blocking here is fine), then says how many

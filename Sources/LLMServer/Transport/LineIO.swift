@@ -54,11 +54,7 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
         // fits a pipe's atomic write, and room for it now. Handing every line to the writer
         // thread cost a thread wake-up per answer and per stream chunk, and on a busy core the
         // answer waited behind whatever the caller did next.
-        if queue.isEmpty && !writing && (isSocket || (bytes.count <= Self.atomicWrite && Self.writableNow(fd))) {
-            let n = bytes.withUnsafeBytes { raw in
-                isSocket ? send(fd, raw.baseAddress!, raw.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
-                         : write(fd, raw.baseAddress!, raw.count)
-            }
+        if queue.isEmpty && !writing, let n = Self.writeIfRoom(fd, isSocket: isSocket, bytes) {
             if n == bytes.count { cond.unlock(); return }
             if n < 0 && errno != EINTR && errno != EAGAIN {
                 failed = true
@@ -79,6 +75,17 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
 
     /// PIPE_BUF: a write of at most this many bytes to a pipe with room is never split.
     static let atomicWrite = 4096
+
+    /// Writes `bytes` only if that cannot wait: a non-blocking send on a socket; on anything
+    /// else a write when the bytes fit a pipe's atomic write and `poll` says there is room.
+    /// nil when not tried (no room now, or too long), else what send/write returned.
+    static func writeIfRoom(_ fd: Int32, isSocket: Bool, _ bytes: [UInt8]) -> Int? {
+        if !isSocket && !(bytes.count <= atomicWrite && writableNow(fd)) { return nil }
+        return bytes.withUnsafeBytes { raw in
+            isSocket ? send(fd, raw.baseAddress!, raw.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+                     : write(fd, raw.baseAddress!, raw.count)
+        }
+    }
 
     static func writableNow(_ fd: Int32) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
