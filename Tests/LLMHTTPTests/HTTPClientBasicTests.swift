@@ -29,14 +29,19 @@ struct HTTPClientBasicTests {
         #expect(try await response.body.collect(maxBytes: 100) == Array("not found".utf8))
     }
 
+    /// `/fixed`, `times` times one after the other, each answered in full.
+    static func fetchFixed(_ times: Int, _ client: HTTPClient, _ server: LoopbackServer) async throws {
+        for _ in 0..<times {
+            let response = try await client.send(HTTPRequest(url: server.url("/fixed")))
+            #expect(try await response.body.collect(maxBytes: 100) == LoopbackServer.fixedBody)
+        }
+    }
+
     @Test func sequentialRequestsReuseOneConnection() async throws {
         let server = try LoopbackServer()
         let client = HTTPClient()
         defer { client.shutdown() }
-        for _ in 0..<3 {
-            let response = try await client.send(HTTPRequest(url: server.url("/fixed")))
-            #expect(try await response.body.collect(maxBytes: 100) == LoopbackServer.fixedBody)
-        }
+        try await Self.fetchFixed(3, client, server)
         #expect(server.acceptedConnections == 1)
     }
 
@@ -58,10 +63,7 @@ struct HTTPClientBasicTests {
         // Four stay for reuse; the other two are closed.
         await server.waitForClosedConnections(2)
         #expect(server.closedConnections == 2)
-        for _ in 0..<4 {
-            let response = try await client.send(HTTPRequest(url: server.url("/fixed")))
-            #expect(try await response.body.collect(maxBytes: 100) == LoopbackServer.fixedBody)
-        }
+        try await Self.fetchFixed(4, client, server)
         #expect(server.acceptedConnections == 6)
     }
 
