@@ -70,7 +70,8 @@ public final class LogSink: @unchecked Sendable {
         cond.lock()
         defer { cond.unlock() }
         var waited = false
-        while (!queue.isEmpty || writing) && !failed {
+        // A count of dropped lines is pending too: its note is written after them.
+        while (!queue.isEmpty || writing || dropped > 0) && !failed {
             if waited { return false }
             waited = !cond.wait(seconds: seconds)
         }
