@@ -30,6 +30,17 @@ final class WriteCombiner: Sendable {
         /// Deferred writes started and not yet finished, and who waits for them to finish.
         var deferred = 0
         var settledWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Who waits for the queue to reach a length (`waitUntilQueued`, for tests).
+        var queueWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+
+        /// Takes the queue waiters whose length has been reached.
+        mutating func reachedQueueWaiters() -> [CheckedContinuation<Void, Never>] {
+            guard !queueWaiters.isEmpty else { return [] }
+            let n = queue.count
+            let reached = queueWaiters.filter { $0.count <= n }.map(\.continuation)
+            queueWaiters.removeAll { $0.count <= n }
+            return reached
+        }
     }
 
     private let state = Mutex(State())
@@ -44,6 +55,18 @@ final class WriteCombiner: Sendable {
 
     /// Writes waiting for the current transaction to end.
     var queued: Int { state.withLock { $0.queue.count } }
+
+    /// Returns once `count` writes wait for the current transaction (for tests: no polling).
+    func waitUntilQueued(_ count: Int) async {
+        await withCheckedContinuation { c in
+            let now = state.withLock { s -> Bool in
+                if s.queue.count >= count { return true }
+                s.queueWaiters.append((count, c))
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
 
     /// Starts `work` without waiting for it (see `AppDatabase.settleChatDeferred`); `done`
     /// gets its outcome. `settled()` waits for every deferred write started before it.
@@ -87,11 +110,12 @@ final class WriteCombiner: Sendable {
         if !idle {
             // Wait for the running transaction; if it ended meanwhile, lead after all.
             signal = await withCheckedContinuation { c in
-                let lead = state.withLock { s -> Bool in
-                    if !s.busy { s.busy = true; return true }
+                let (lead, reached) = state.withLock { s -> (Bool, [CheckedContinuation<Void, Never>]) in
+                    if !s.busy { s.busy = true; return (true, []) }
                     s.queue.append(Waiter(work: work, continuation: c))
-                    return false
+                    return (false, s.reachedQueueWaiters())
                 }
+                for r in reached { r.resume() }
                 if lead { c.resume(returning: .lead) }
             }
         }

@@ -4,7 +4,7 @@ import Testing
 
 /// Group commit: writes that arrive while a transaction runs are committed together; when one
 /// of them fails, again each in its own savepoint.
-@Suite(.timeLimit(.minutes(1))) struct WriteCombinerTests {
+@Suite(.timeLimit(.minutes(3))) struct WriteCombinerTests {
     /// Runs of each work of a batch (the works run on the writer, one at a time).
     final class Runs: @unchecked Sendable {
         var counts = [Int](repeating: 0, count: 5)
@@ -74,15 +74,16 @@ import Testing
 
     @Test func writesArrivingDuringACommitShareTheNextTransaction() async throws {
         let db = try AppDatabase.makeTemporary()
-        try await db.pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL)") }
+        try db.pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL)") }
         let combiner = db.writeCombiner
         let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        // The first write holds its transaction open until the others are queued.
-        let first = Task.detached {
+        // The first write holds its transaction open until the others are queued, on a thread
+        // of its own (blocking one of the task pool's two threads would starve the others).
+        let first = Task(executorPreference: OneThreadExecutor()) {
             try await db.combinedWrite { d in
                 try d.execute(sql: "INSERT INTO t (x) VALUES (-1)")
                 inside.signal()
-                _ = release.wait(timeout: .now() + 30)
+                release.wait()
             }
         }
         await withCheckedContinuation { c in DispatchQueue.global().async { inside.wait(); c.resume() } }
@@ -98,14 +99,14 @@ import Testing
                 } catch { return false }
             }
         }
-        while combiner.queued < n { await Task.yield() }
+        await combiner.waitUntilQueued(n)
         release.signal()
         try await first.value
         var ok: [Bool] = []
         for w in writers { ok.append(await w.value) }
         #expect(ok.filter { !$0 }.count == 1 && ok[7] == false)
         #expect(combiner.transactions.load(ordering: .relaxed) == 2)
-        let xs = try await db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") }
+        let xs = try db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") }
         #expect(xs == [-1] + (0..<n).filter { $0 != 7 })
     }
 
