@@ -9,7 +9,7 @@ import Glibc
 
 /// `llmrpc chat`, `llmrpc models` and `llmrpc doctor` as real subprocesses: each CLI starts its
 /// own `llmrpc serve` child on the harness's data dir; the fake provider runs in-process.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))
 struct CLITests {
     /// What a finished CLI run left: its exit status and everything it wrote.
     struct Run {
@@ -20,25 +20,21 @@ struct CLITests {
 
     /// Runs `llmrpc ARGS` to the end on `dataDir`, with `stdin` (then end of input) as its input.
     static func run(_ args: [String], env: [String: String], dataDir: String, stdin: String = "") async throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: ServerProcess.binary)
-        p.arguments = args
-        p.environment = ServerProcess.environment(dataDir: dataDir, extra: env)
-        p.currentDirectoryURL = URL(fileURLWithPath: dataDir)
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        p.standardInput = input
-        p.standardOutput = output
-        p.standardError = errors
-        let (exits, cont) = AsyncStream<Int32>.makeStream()
-        p.terminationHandler = { cont.yield($0.terminationStatus); cont.finish() }
-        try p.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-        async let out = readToEnd(output.fileHandleForReading)
-        async let err = readToEnd(errors.fileHandleForReading)
+        let input = try ChildProcess.pipe(), output = try ChildProcess.pipe(), errors = try ChildProcess.pipe()
+        let p: ChildProcess
+        do {
+            defer { _ = close(input.read); _ = close(output.write); _ = close(errors.write) }
+            p = try ChildProcess(executable: ServerProcess.binary, arguments: args,
+                                 environment: ServerProcess.environment(dataDir: dataDir, extra: env), directory: dataDir,
+                                 stdin: .fd(input.read), stdout: .fd(output.write), stderr: .fd(errors.write))
+        }
+        let writer = FileHandle(fileDescriptor: input.write, closeOnDealloc: true)
+        writer.write(Data(stdin.utf8))
+        try writer.close()
+        async let out = readToEnd(FileHandle(fileDescriptor: output.read, closeOnDealloc: true))
+        async let err = readToEnd(FileHandle(fileDescriptor: errors.read, closeOnDealloc: true))
         let (o, e) = await (out, err)
-        var status: Int32 = -1
-        for await s in exits { status = s }
+        let status = await p.waitForExit()
         return Run(status: status, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
@@ -119,7 +115,7 @@ struct CLITests {
         let chat = try ServerProcess(args: ["chat", "--model", "gpt-test", "Tell me a story"], env: Self.env(h),
                                      dataDir: h.server.dataDir, stdio: true)
         _ = try await chat.rpc.waitFor { _ in true }  // the first streamed line reached the terminal
-        kill(chat.process.processIdentifier, SIGINT)
+        chat.process.send(SIGINT)
         let status = await chat.waitForExit()
         await chat.rpc.waitForEOF()
         await chat.logs.waitForEOF()

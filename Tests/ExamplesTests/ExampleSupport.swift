@@ -88,7 +88,9 @@ final class OutputCapture: @unchecked Sendable {
     private struct State {
         var bytes: [UInt8] = []
         var eof = false
-        var waiters: [(predicate: (String) -> Bool, cont: CheckedContinuation<Void, Never>)] = []
+        /// Each resumed with the output as it was when its predicate first held (on the reader
+        /// thread, whenever the waiting task gets to run).
+        var waiters: [(predicate: (String) -> Bool, cont: CheckedContinuation<String, Never>)] = []
     }
     private let state = Mutex(State())
 
@@ -102,47 +104,51 @@ final class OutputCapture: @unchecked Sendable {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
-            let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            let (ready, text) = state.withLock { s -> ([CheckedContinuation<String, Never>], String) in
                 s.bytes.append(contentsOf: buf[0..<n])
                 return Self.takeReady(&s)
             }
-            for c in ready { c.resume() }
+            for c in ready { c.resume(returning: text) }
         }
         close(fd)
-        let all = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+        let (all, text) = state.withLock { s -> ([CheckedContinuation<String, Never>], String) in
             s.eof = true
             defer { s.waiters = [] }
-            return s.waiters.map(\.cont)
+            return (s.waiters.map(\.cont), String(decoding: s.bytes, as: UTF8.self))
         }
-        for c in all { c.resume() }
+        for c in all { c.resume(returning: text) }
     }
 
-    private static func takeReady(_ s: inout State) -> [CheckedContinuation<Void, Never>] {
+    private static func takeReady(_ s: inout State) -> ([CheckedContinuation<String, Never>], String) {
         let text = String(decoding: s.bytes, as: UTF8.self)
-        var ready: [CheckedContinuation<Void, Never>] = []
+        var ready: [CheckedContinuation<String, Never>] = []
         s.waiters.removeAll { w in
             if w.predicate(text) { ready.append(w.cont); return true }
             return false
         }
-        return ready
+        return (ready, text)
     }
 
     var text: String { state.withLock { String(decoding: $0.bytes, as: UTF8.self) } }
 
-    /// Returns once the output so far satisfies `predicate`, or at end of output.
-    func waitFor(_ predicate: @escaping (String) -> Bool) async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { s -> Bool in
-                if s.eof || predicate(String(decoding: s.bytes, as: UTF8.self)) { return true }
+    /// Returns once the output satisfies `predicate` (or at end of output), with the output as
+    /// it was at that moment: later output does not show, however late this task runs.
+    @discardableResult
+    func waitFor(_ predicate: @escaping (String) -> Bool) async -> String {
+        await withCheckedContinuation { (c: CheckedContinuation<String, Never>) in
+            let now = state.withLock { s -> String? in
+                let text = String(decoding: s.bytes, as: UTF8.self)
+                if s.eof || predicate(text) { return text }
                 s.waiters.append((predicate, c))
-                return false
+                return nil
             }
-            if now { c.resume() }
+            if let now { c.resume(returning: now) }
         }
     }
 
-    /// Returns once `text` has been printed, or at end of output.
-    func waitFor(text: String) async { await waitFor { $0.contains(text) } }
+    /// Returns once `text` has been printed (or at end of output), with the output then.
+    @discardableResult
+    func waitFor(text: String) async -> String { await waitFor { $0.contains(text) } }
 
     /// Returns at end of output.
     func waitForEOF() async { await waitFor { _ in false } }
@@ -150,39 +156,24 @@ final class OutputCapture: @unchecked Sendable {
 
 /// An example program running as a subprocess, its stdout and stderr captured.
 final class ExampleProcess: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
     let stdout: OutputCapture
     let stderr: OutputCapture
-    private let exitStream: AsyncStream<Int32>
 
     /// Starts `command args` (looked up on PATH) with exactly this environment, stdin empty.
     init(_ command: String, _ args: [String], env: [String: String]) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + args
-        process.environment = env
-        process.currentDirectoryURL = ServerProcess.packageRoot
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let (stream, cont) = AsyncStream<Int32>.makeStream()
-        exitStream = stream
-        process.terminationHandler = { p in
-            cont.yield(p.terminationStatus)
-            cont.finish()
-        }
-        try process.run()
+        let out = try ChildProcess.pipe(), err = try ChildProcess.pipe()
+        defer { _ = close(out.write); _ = close(err.write) }
         // Only the child keeps the write ends, so end of output is the child's (and its children's) exit.
-        try? out.fileHandleForWriting.close()
-        try? err.fileHandleForWriting.close()
-        stdout = OutputCapture(fd: dup(out.fileHandleForReading.fileDescriptor))
-        stderr = OutputCapture(fd: dup(err.fileHandleForReading.fileDescriptor))
+        stdout = OutputCapture(fd: out.read)
+        stderr = OutputCapture(fd: err.read)
+        process = try ChildProcess(command: command, arguments: args, environment: env, directory: ServerProcess.packageRoot.path,
+                                   stdin: .null, stdout: .fd(out.write), stderr: .fd(err.write))
     }
 
     /// Waits for the exit and for the end of both outputs; returns the exit status.
     func finish() async -> Int32 {
-        var status: Int32 = -1
-        for await code in exitStream { status = code }
+        let status = await process.waitForExit()
         await stdout.waitForEOF()
         await stderr.waitForEOF()
         return status
@@ -196,7 +187,7 @@ final class ExampleProcess: @unchecked Sendable {
         return (status, p.stdout.text, p.stderr.text)
     }
 
-    deinit { if process.isRunning { process.terminate() } }
+    deinit { process.terminate() }
 }
 
 extension String {

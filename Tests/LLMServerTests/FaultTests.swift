@@ -9,7 +9,7 @@ import Glibc
 
 /// Faults over real processes: kill -9 mid-stream, floods past the in-flight limit, a locked
 /// database, signals, several processes on one database, per-user limits.
-@Suite("Faults", .timeLimit(.minutes(3)))
+@Suite("Faults", .timeLimit(.minutes(6)))
 struct FaultTests {
     @Test("a client that never reads stderr still gets every answer; the log lines come later, all, in order")
     func unreadStderr() async throws {
@@ -95,21 +95,21 @@ struct FaultTests {
     func lockedDatabase() async throws {
         let s = try ServerProcess()
         _ = try await s.loginAdmin()
-        let locker = Process()
-        locker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        locker.arguments = ["python3", "-c", """
+        let out = try ChildProcess.pipe(), inp = try ChildProcess.pipe()
+        let lockerOut = LineClient(readFD: out.read, writeFD: inp.write)
+        let locker: ChildProcess
+        do {
+            defer { _ = close(out.write); _ = close(inp.read) }
+            locker = try ChildProcess(command: "python3", arguments: ["-c", """
             import sqlite3, sys
             c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
             c.execute('BEGIN EXCLUSIVE')
             print('locked', flush=True)
             sys.stdin.readline()
             c.execute('COMMIT')
-            """, s.dataDir + "/llmrpc.sqlite3"]
-        let out = Pipe(), inp = Pipe()
-        locker.standardOutput = out
-        locker.standardInput = inp
-        try locker.run()
-        let lockerOut = LineClient(readFD: out.fileHandleForReading.fileDescriptor, writeFD: -1)
+            """, s.dataDir + "/llmrpc.sqlite3"],
+                                      environment: ProcessInfo.processInfo.environment, stdin: .fd(inp.read), stdout: .fd(out.write))
+        }
         _ = try await lockerOut.waitFor { $0.stringValue?.contains("locked") == true || $0 == .string("UNPARSEABLE: locked") }
         let r = try await s.rpc.call("admin/users/create", ["email": "late@example.com", "password": "late-password"])
         #expect(r["error"]?["code"] == -32603)
@@ -117,8 +117,8 @@ struct FaultTests {
         #expect(r["error"]?["message"]?.stringValue?.lowercased().contains("lock") == true
                 || r["error"]?["message"]?.stringValue?.lowercased().contains("busy") == true)
         #expect(try await s.rpc.result("server/health")["status"] != nil)
-        try inp.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
-        locker.waitUntilExit()
+        lockerOut.sendRaw("go\n")
+        _ = await locker.waitForExit()
         let ok = try await s.rpc.result("admin/users/create", ["email": "late@example.com", "password": "late-password"])
         #expect(ok["email"] == "late@example.com")
     }

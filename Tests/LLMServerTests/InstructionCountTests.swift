@@ -20,7 +20,7 @@ import Glibc
 /// `sigsuspend` with a read-only mask (libdispatch's `dispatch_main`, under every async main):
 /// the test runs a copy of the binary without debug info (symbols kept) and preloads a
 /// two-line shim that copies the mask to the stack.
-@Suite(.timeLimit(.minutes(3)), .serialized,
+@Suite(.timeLimit(.minutes(6)), .serialized,
        .enabled(if: InstructionCount.toolsMissing.isEmpty,
                 "instruction counts need \(InstructionCount.toolsMissing.joined(separator: ", ")) on PATH"))
 struct InstructionCountTests {
@@ -66,16 +66,16 @@ enum InstructionCount {
 
     /// Runs a command to completion; throws with its output when it fails.
     static func run(_ tool: String, _ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: which(tool) ?? tool)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
+        let out = try ChildProcess.pipe()
+        let p: ChildProcess
+        do {
+            defer { _ = close(out.write) }
+            p = try ChildProcess(executable: which(tool) ?? tool, arguments: args, environment: ProcessInfo.processInfo.environment,
+                                 stdout: .fd(out.write), stderr: .fd(out.write))
+        }
+        let text = String(decoding: FileHandle(fileDescriptor: out.read, closeOnDealloc: true).readDataToEndOfFile(), as: UTF8.self)
+        let status = p.waitUntilExit()
+        guard status == 0 else {
             throw ToolFailure(description: "\(tool) \(args.joined(separator: " ")) failed: \(text)")
         }
     }
@@ -124,22 +124,20 @@ enum InstructionCount {
         try run("cc", ["-shared", "-fPIC", "-O2", "-o", shim, shimSource])
 
         let out = work + "/callgrind.out"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: which("valgrind")!)
-        p.arguments = ["--tool=callgrind", "--callgrind-out-file=\(out)", binary, "serve"]
         var env = upstream
         env["LD_PRELOAD"] = shim
         env["LLMRPC_ACCESS_TOKEN"] = token
-        p.environment = ServerProcess.environment(dataDir: setup.dataDir, extra: env)
-        let inp = Pipe(), stdout = Pipe(), stderr = Pipe()
-        p.standardInput = inp
-        p.standardOutput = stdout
-        p.standardError = stderr
-        let logs = LineClient(readFD: stderr.fileHandleForReading.fileDescriptor, writeFD: -1)
-        let rpc = LineClient(readFD: stdout.fileHandleForReading.fileDescriptor,
-                             writeFD: inp.fileHandleForWriting.fileDescriptor)
-        try p.run()
-        defer { if p.isRunning { p.terminate() } }
+        let inp = try ChildProcess.pipe(), stdout = try ChildProcess.pipe(), stderr = try ChildProcess.pipe()
+        let logs = LineClient(readFD: stderr.read, writeFD: -1)
+        let rpc = LineClient(readFD: stdout.read, writeFD: inp.write)
+        let p: ChildProcess
+        do {
+            defer { _ = close(inp.read); _ = close(stdout.write); _ = close(stderr.write) }
+            p = try ChildProcess(executable: which("valgrind")!, arguments: ["--tool=callgrind", "--callgrind-out-file=\(out)", binary, "serve"],
+                                 environment: ServerProcess.environment(dataDir: setup.dataDir, extra: env), directory: setup.dataDir,
+                                 stdin: .fd(inp.read), stdout: .fd(stdout.write), stderr: .fd(stderr.write))
+        }
+        defer { p.terminate() }
 
         let chat: JSONValue = ["model": "count-model", "messages": [["role": "user", "content": "Hello"]], "max_tokens": 100]
         let shortStream = FakeScenario.text(chunks: ["tok "], usage: FakeUsage(input: 11, output: 1))
@@ -185,9 +183,8 @@ enum InstructionCount {
         try await streamBatch(streams, chunks: longChunks)
         let long = try dump()
 
-        try inp.fileHandleForWriting.close()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "valgrind: \(logs.lines.suffix(20).joined(separator: "\n"))")
+        _ = close(inp.write)
+        #expect(await p.waitForExit() == 0, "valgrind: \(logs.lines.suffix(20).joined(separator: "\n"))")
 
         return [
             "server_health_request": health / Double(healthRequests),

@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// `llmrpc serve --socket PATH`: permissions, the lock, stale sockets, parallel sessions.
-@Suite("Unix socket", .timeLimit(.minutes(2)))
+@Suite("Unix socket", .timeLimit(.minutes(5)))
 struct SocketTests {
     static func start(dataDir: String? = nil, path: String? = nil) async throws -> (ServerProcess, String) {
         let dir = dataDir ?? ServerProcess.makeDataDir()
@@ -50,7 +50,7 @@ struct SocketTests {
 
         // A client that vanishes mid-request does not disturb the others.
         anon.sendRaw("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"login/accessToken\",\"params\":{\"username\":\"x@y.z\",\"password\":\"whatever1\"}}\n")
-        close(anon.readFD)
+        anon.disconnect()
         #expect(try await admin.result("server/health")["status"] == "ok")
 
         s.terminate()
@@ -93,7 +93,7 @@ struct SocketTests {
         try await c.login(ServerProcess.adminEmail, ServerProcess.adminPassword)
         c.send(["jsonrpc": "2.0", "id": "gone", "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
         _ = try await c.waitFor { $0["params"]?["request_id"] == "gone" }
-        close(c.readFD)
+        c.disconnect()
         await h.fake.waitForClientDisconnect(requestIndex: h.fake.requests.count - 1)
         // The server logs each settled chat; another session then sees it recorded.
         try await s.waitForLog("status=cancelled")
@@ -161,9 +161,13 @@ struct SocketTests {
         // Open the door on purpose: only the SO_PEERCRED check is left to refuse.
         chmod((sock as NSString).deletingLastPathComponent, 0o755)
         chmod(sock, 0o666)
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        client.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", """
+        let out = try ChildProcess.pipe()
+        let reader = LineClient(readFD: out.read, writeFD: -1)
+        let client: ChildProcess
+        do {
+            defer { _ = close(out.write) }
+            client = try ChildProcess(executable: "/usr/bin/setpriv", arguments: [
+            "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", """
             import socket, sys
             c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1])
             try:
@@ -172,12 +176,11 @@ struct SocketTests {
             except OSError:
                 data = b''
             print('answered' if data else 'closed')
-            """, sock]
-        let out = Pipe()
-        client.standardOutput = out
-        try client.run()
-        let reader = LineClient(readFD: out.fileHandleForReading.fileDescriptor, writeFD: -1)
+            """, sock],
+            environment: ["PATH": "/usr/bin:/bin"], stdout: .fd(out.write))
+        }
         await reader.waitForEOF()
+        _ = await client.waitForExit()
         #expect(reader.lines == ["closed"])
         if reader.lines == ["closed"] { try await s.waitForLog("refused a connection from another user") }
         // The owner is still served.

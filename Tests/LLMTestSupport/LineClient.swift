@@ -79,6 +79,12 @@ public final class LineClient: @unchecked Sendable {
         for c in matched.1 { c.resume() }
     }
 
+    /// Ends a socket connection the way a client that vanishes does (the server reads end of
+    /// input; its writes fail). The descriptor is shut down, not closed: the reader thread may be
+    /// about to read it again, and a closed number is soon another test's pipe or socket, which
+    /// this reader would then read from (seen: other tests' output cut short).
+    public func disconnect() { _ = shutdown(readFD, Int32(SHUT_RDWR)) }
+
     public func sendRaw(_ text: String) { sendBytes(Array(text.utf8)) }
 
     public func sendBytes(_ bytes: [UInt8]) {

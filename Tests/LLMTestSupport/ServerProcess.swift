@@ -6,13 +6,12 @@ import Glibc
 
 /// A real `llmrpc` subprocess on a fresh data directory.
 public final class ServerProcess: @unchecked Sendable {
-    public let process: Process
+    public let process: ChildProcess
     public let dataDir: String
     /// stderr, line by line (log lines are not JSON: they are kept as raw lines).
     public let logs: LineClient
     public let client: LineClient?
     private let stdinHandle: FileHandle?
-    private let exitStream: AsyncStream<Int32>
     /// With `holdStderr`: the read end of the server's stderr, which nothing reads until a
     /// test does.
     public let heldStderr: FileHandle?
@@ -64,48 +63,38 @@ public final class ServerProcess: @unchecked Sendable {
          stdinFile: String? = nil, stdio: Bool = true, holdStderr: Bool = false) throws {
         let dir = dataDir ?? Self.makeDataDir()
         self.dataDir = dir
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args
-        p.environment = Self.environment(dataDir: dir, extra: extra)
-        p.currentDirectoryURL = URL(fileURLWithPath: dir)
-        let errPipe = Pipe()
-        p.standardError = errPipe
+        let err = try ChildProcess.pipe()
         if holdStderr {
-            heldStderr = errPipe.fileHandleForReading
-            logs = LineClient(readFD: open("/dev/null", O_RDONLY), writeFD: -1)  // at EOF at once
+            heldStderr = FileHandle(fileDescriptor: err.read, closeOnDealloc: true)
+            logs = LineClient(readFD: open("/dev/null", O_RDONLY | O_CLOEXEC), writeFD: -1)  // at EOF at once
         } else {
             heldStderr = nil
-            logs = LineClient(readFD: errPipe.fileHandleForReading.fileDescriptor, writeFD: -1)
+            logs = LineClient(readFD: err.read, writeFD: -1)
         }
-        let (stream, cont) = AsyncStream<Int32>.makeStream()
-        exitStream = stream
-        p.terminationHandler = { proc in
-            cont.yield(proc.terminationStatus)
-            cont.finish()
-        }
+        var stdin = ChildProcess.Stream.null, stdout = ChildProcess.Stream.fd(err.write)
+        var ownCopies = [err.write]  // the child's ends, closed here once it has them
         if stdio {
-            let out = Pipe()
-            p.standardOutput = out
+            let out = try ChildProcess.pipe()
+            stdout = .fd(out.write)
+            ownCopies.append(out.write)
             if let f = stdinFile {
-                p.standardInput = FileHandle(forReadingAtPath: f)
+                stdin = .file(f)
                 stdinHandle = nil
-                client = LineClient(readFD: out.fileHandleForReading.fileDescriptor, writeFD: -1)
+                client = LineClient(readFD: out.read, writeFD: -1)
             } else {
-                let inp = Pipe()
-                p.standardInput = inp
-                stdinHandle = inp.fileHandleForWriting
-                client = LineClient(readFD: out.fileHandleForReading.fileDescriptor,
-                                    writeFD: inp.fileHandleForWriting.fileDescriptor)
+                let inp = try ChildProcess.pipe()
+                stdin = .fd(inp.read)
+                ownCopies.append(inp.read)
+                stdinHandle = FileHandle(fileDescriptor: inp.write, closeOnDealloc: true)
+                client = LineClient(readFD: out.read, writeFD: inp.write)
             }
         } else {
-            p.standardInput = FileHandle.nullDevice
-            p.standardOutput = errPipe
             stdinHandle = nil
             client = nil
         }
-        process = p
-        try p.run()
+        defer { ownCopies.forEach { _ = close($0) } }
+        process = try ChildProcess(executable: Self.binary, arguments: args, environment: Self.environment(dataDir: dir, extra: extra),
+                                   directory: dir, stdin: stdin, stdout: stdout, stderr: .fd(err.write))
     }
 
     public var rpc: LineClient { client! }
@@ -113,35 +102,15 @@ public final class ServerProcess: @unchecked Sendable {
     /// Closes stdin (end of input).
     public func closeInput() { try? stdinHandle?.close() }
 
-    public func terminate() { if process.isRunning { process.terminate() } }
-    public func kill9() { if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) } }
+    public func terminate() { process.terminate() }
+    public func kill9() { process.send(SIGKILL) }
 
     /// The exit status, once the process has ended and everything it wrote has been read.
-    /// The exit is observed with `waitid(WNOWAIT)` on a thread of its own (the child is left for
-    /// Foundation to reap), so a termination notice Foundation misses cannot hang a test.
     public func waitForExit() async -> Int32 {
-        let pid = process.processIdentifier
-        let observed: Int32? = await withCheckedContinuation { (c: CheckedContinuation<Int32?, Never>) in
-            let t = Thread {
-                var info = siginfo_t()
-                while true {
-                    if waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) == 0 {
-                        // The exit code, or the signal that ended it (as Foundation reports both).
-                        c.resume(returning: info._sifields._sigchld.si_status)
-                        return
-                    }
-                    if errno == EINTR { continue }
-                    c.resume(returning: nil)  // already reaped by Foundation, which has the status
-                    return
-                }
-            }
-            t.start()
-        }
+        let status = await process.waitForExit()
         if let client { await client.waitForEOF() }
         await logs.waitForEOF()
-        if let observed { return observed }
-        for await code in exitStream { return code }
-        return process.terminationStatus
+        return status
     }
 
     public var stderrText: String { logs.lines.joined(separator: "\n") }
@@ -159,9 +128,7 @@ public final class ServerProcess: @unchecked Sendable {
         try await rpc.login(Self.adminEmail, Self.adminPassword)
     }
 
-    deinit {
-        if process.isRunning { process.terminate() }
-    }
+    deinit { process.terminate() }
 }
 
 extension LineClient {
