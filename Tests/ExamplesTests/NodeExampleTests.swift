@@ -4,7 +4,7 @@ import LLMTestSupport
 import Testing
 
 /// examples/node/client.mjs (Node ≥ 18, no packages) against a real `llmrpc` and the fake provider.
-@Suite("Node.js example", .enabled(if: Tools.has("node"), "node is not installed"), .timeLimit(.minutes(2)))
+@Suite("Node.js example", .enabled(if: Tools.has("node"), "node is not installed"), .timeLimit(.minutes(5)))
 struct NodeExampleTests {
     static let client = Examples.path("node/client.mjs")
 

@@ -6,7 +6,7 @@ import Testing
 /// examples/shell/chat.sh (bash, socat, jq) against `llmrpc serve --socket` and the fake provider.
 @Suite("Shell example", .enabled(if: Tools.has("bash") && Tools.has("socat") && Tools.has("jq"),
                                  "bash, socat or jq is not installed (scripts/test installs socat and jq)"),
-       .timeLimit(.minutes(2)))
+       .timeLimit(.minutes(5)))
 struct ShellExampleTests {
     static let script = Examples.path("shell/chat.sh")
 

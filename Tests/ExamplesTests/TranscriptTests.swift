@@ -6,7 +6,7 @@ import Testing
 /// examples/*.jsonl piped into `llmrpc serve`, with the environment the README documents
 /// (FIRST_SUPERUSER=admin@example.com FIRST_SUPERUSER_PASSWORD=change-me-please) and an
 /// OpenAI system key pointed at the fake provider.
-@Suite("Transcripts", .timeLimit(.minutes(2)))
+@Suite("Transcripts", .timeLimit(.minutes(5)))
 struct TranscriptTests {
     /// Runs `llmrpc serve < FILE` to the end; returns every response by id.
     static func replay(_ file: String, _ setup: ExampleSetup) async throws -> (responses: [Int: JSONValue], lines: [String]) {

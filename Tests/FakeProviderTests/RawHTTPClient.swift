@@ -79,7 +79,7 @@ final class RawConnection: @unchecked Sendable {
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n < 0 { throw Failure(description: "recv() failed or timed out") }
+        if n < 0 { throw Failure(description: "recv() failed or timed out: errno \(errno) after \(buffer.count) unread bytes") }
         if n == 0 { return false }
         buffer.append(contentsOf: chunk[0..<n])
         return true

@@ -1,7 +1,7 @@
 import Testing
 @testable import LLMHTTP
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct HTTPClientBasicTests {
     @Test func fixedBodyWithContentLength() async throws {
         let server = try LoopbackServer()

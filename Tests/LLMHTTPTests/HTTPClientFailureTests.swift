@@ -4,7 +4,7 @@ import Glibc
 #endif
 @testable import LLMHTTP
 
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(3)))
 struct HTTPClientFailureTests {
     /// A loopback port nobody listens on.
     private func closedPort() throws -> UInt16 {

@@ -4,7 +4,7 @@ import LLMTestSupport
 import Testing
 
 /// The admin commands: master key rotation, catalogue import, and a wrong master key.
-@Suite("Admin commands", .timeLimit(.minutes(2)))
+@Suite("Admin commands", .timeLimit(.minutes(5)))
 struct AdminCLITests {
     @Test("keys rotate-master re-encrypts every stored key; the keys still work")
     func rotate() async throws {

@@ -5,7 +5,7 @@ import LLMTestSupport
 import Testing
 
 /// PROTOCOL.md §2 and §3.1–3.2 over a real subprocess: logins, tokens, sessions, admin rights.
-@Suite("Accounts and sessions", .timeLimit(.minutes(2)))
+@Suite("Accounts and sessions", .timeLimit(.minutes(5)))
 struct AuthTests {
     @Test("methods need a session; login binds it; users/me describes the caller")
     func loginAndMe() async throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// PROTOCOL.md §3.7–3.8 end to end: an `llmrpc` subprocess, a fake provider on loopback
 /// speaking each provider's real wire format, exact text, token buckets and cost.
-@Suite("Chat", .timeLimit(.minutes(2)))
+@Suite("Chat", .timeLimit(.minutes(5)))
 struct ChatTests {
     @Test("plain chat with each provider: text, usage, exact cost, the user's key sent upstream",
           arguments: [("claude-test", "0.000033", "0.00009", "0.000123"),

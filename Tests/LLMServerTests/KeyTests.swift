@@ -5,7 +5,7 @@ import LLMTestSupport
 import Testing
 
 /// PROTOCOL.md §3.3–3.6 and §3.10: keys encrypted, masked everywhere, never leaked.
-@Suite("Provider keys and the catalogue", .timeLimit(.minutes(2)))
+@Suite("Provider keys and the catalogue", .timeLimit(.minutes(5)))
 struct KeyTests {
     static let canary = "sk-ant-CANARY-7f3a9c1e5b2d4f6a8c0e"
 

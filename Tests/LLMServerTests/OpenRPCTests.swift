@@ -6,7 +6,7 @@ import Testing
 /// `schemas/openrpc.json` checked two ways: its structure against the rules of the OpenRPC 1.3.2
 /// meta-schema (encoded here, since the meta-schema can't be fetched), and every example against
 /// what a live `llmrpc` answers to the example's params.
-@Suite("OpenRPC document", .timeLimit(.minutes(2)))
+@Suite("OpenRPC document", .timeLimit(.minutes(5)))
 struct OpenRPCTests {
     /// The document, parsed from the package's `schemas/openrpc.json`.
     static func document() throws -> JSONValue {

@@ -5,7 +5,7 @@ import Testing
 
 /// PROTOCOL.md §1 and §4 over a real `llmrpc serve` subprocess on stdio: the JSON-RPC 2.0
 /// specification's examples adapted to real methods, framing limits, bad input of every kind.
-@Suite("JSON-RPC over stdio", .timeLimit(.minutes(2)))
+@Suite("JSON-RPC over stdio", .timeLimit(.minutes(5)))
 struct ProtocolTests {
     @Test("a request is answered with its id echoed exactly, string or number")
     func idEcho() async throws {

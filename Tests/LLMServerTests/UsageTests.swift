@@ -7,7 +7,7 @@ import Testing
 
 /// PROTOCOL.md §3.9 and §3.11, budgets: reports that match independently computed totals,
 /// conversations that belong to their owner, and spend limits that hold under concurrency.
-@Suite("Usage, conversations and budgets", .timeLimit(.minutes(2)))
+@Suite("Usage, conversations and budgets", .timeLimit(.minutes(5)))
 struct UsageTests {
     @Test("reports: totals, by model, by day and by user, exact, and only the caller's own")
     func reports() async throws {

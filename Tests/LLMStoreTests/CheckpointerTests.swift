@@ -3,7 +3,7 @@ import Testing
 @testable import LLMStore
 
 /// WAL checkpoints run on their own thread, not inside the commit that crosses the threshold.
-@Suite(.timeLimit(.minutes(1))) struct CheckpointerTests {
+@Suite(.timeLimit(.minutes(3))) struct CheckpointerTests {
     @Test func theThreadCheckpointsWhileTheWriterDoesNot() throws {
         let db = try AppDatabase.makeTemporary()
         let checkpointer = try #require(db.checkpointer)
