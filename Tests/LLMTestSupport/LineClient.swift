@@ -11,6 +11,7 @@ import Glibc
 public final class LineClient: @unchecked Sendable {
     public let readFD: Int32
     public let writeFD: Int32
+    private let closesAtEOF: Bool
     private struct State {
         var lines: [String] = []
         var messages: [JSONValue] = []
@@ -21,9 +22,13 @@ public final class LineClient: @unchecked Sendable {
     }
     private let state = Mutex(State())
 
-    public init(readFD: Int32, writeFD: Int32) {
+    /// With `closingAtEOF`, the reader thread closes `readFD` once it has read to the end: for a
+    /// pipe only this client reads (never a socket it also writes to: a later send would then
+    /// write to whatever took the number).
+    public init(readFD: Int32, writeFD: Int32, closingAtEOF: Bool = false) {
         self.readFD = readFD
         self.writeFD = writeFD
+        self.closesAtEOF = closingAtEOF && readFD != writeFD
         let t = Thread { [self] in readLoop() }
         t.start()
     }
@@ -45,6 +50,7 @@ public final class LineClient: @unchecked Sendable {
             }
         }
         if !pending.isEmpty { deliver(pending) }
+        if closesAtEOF { close(readFD) }
         let (waiters, counted) = state.withLock { s -> ([CheckedContinuation<JSONValue, Error>], [CheckedContinuation<Void, Never>]) in
             s.eof = true
             let w = s.waiters.map(\.cont)

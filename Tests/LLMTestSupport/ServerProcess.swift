@@ -66,10 +66,10 @@ public final class ServerProcess: @unchecked Sendable {
         let err = try ChildProcess.pipe()
         if holdStderr {
             heldStderr = FileHandle(fileDescriptor: err.read, closeOnDealloc: true)
-            logs = LineClient(readFD: open("/dev/null", O_RDONLY | O_CLOEXEC), writeFD: -1)  // at EOF at once
+            logs = LineClient(readFD: open("/dev/null", O_RDONLY | O_CLOEXEC), writeFD: -1, closingAtEOF: true)  // at EOF at once
         } else {
             heldStderr = nil
-            logs = LineClient(readFD: err.read, writeFD: -1)
+            logs = LineClient(readFD: err.read, writeFD: -1, closingAtEOF: true)
         }
         var stdin = ChildProcess.Stream.null, stdout = ChildProcess.Stream.fd(err.write)
         var ownCopies = [err.write]  // the child's ends, closed here once it has them
@@ -80,13 +80,13 @@ public final class ServerProcess: @unchecked Sendable {
             if let f = stdinFile {
                 stdin = .file(f)
                 stdinHandle = nil
-                client = LineClient(readFD: out.read, writeFD: -1)
+                client = LineClient(readFD: out.read, writeFD: -1, closingAtEOF: true)
             } else {
                 let inp = try ChildProcess.pipe()
                 stdin = .fd(inp.read)
                 ownCopies.append(inp.read)
                 stdinHandle = FileHandle(fileDescriptor: inp.write, closeOnDealloc: true)
-                client = LineClient(readFD: out.read, writeFD: inp.write)
+                client = LineClient(readFD: out.read, writeFD: inp.write, closingAtEOF: true)
             }
         } else {
             stdinHandle = nil
