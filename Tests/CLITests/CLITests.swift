@@ -21,13 +21,9 @@ struct CLITests {
     /// Runs `llmrpc ARGS` to the end on `dataDir`, with `stdin` (then end of input) as its input.
     static func run(_ args: [String], env: [String: String], dataDir: String, stdin: String = "") async throws -> Run {
         let input = try ChildProcess.pipe(), output = try ChildProcess.pipe(), errors = try ChildProcess.pipe()
-        let p: ChildProcess
-        do {
-            defer { _ = close(input.read); _ = close(output.write); _ = close(errors.write) }
-            p = try ChildProcess(executable: ServerProcess.binary, arguments: args,
+        let p = try ChildProcess(executable: ServerProcess.binary, arguments: args,
                                  environment: ServerProcess.environment(dataDir: dataDir, extra: env), directory: dataDir,
                                  stdin: .fd(input.read), stdout: .fd(output.write), stderr: .fd(errors.write))
-        }
         let writer = FileHandle(fileDescriptor: input.write, closeOnDealloc: true)
         writer.write(Data(stdin.utf8))
         try writer.close()

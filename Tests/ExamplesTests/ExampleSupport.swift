@@ -163,7 +163,6 @@ final class ExampleProcess: @unchecked Sendable {
     /// Starts `command args` (looked up on PATH) with exactly this environment, stdin empty.
     init(_ command: String, _ args: [String], env: [String: String]) throws {
         let out = try ChildProcess.pipe(), err = try ChildProcess.pipe()
-        defer { _ = close(out.write); _ = close(err.write) }
         // Only the child keeps the write ends, so end of output is the child's (and its children's) exit.
         stdout = OutputCapture(fd: out.read)
         stderr = OutputCapture(fd: err.read)

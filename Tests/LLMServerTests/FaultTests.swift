@@ -97,10 +97,7 @@ struct FaultTests {
         _ = try await s.loginAdmin()
         let out = try ChildProcess.pipe(), inp = try ChildProcess.pipe()
         let lockerOut = LineClient(readFD: out.read, writeFD: inp.write)
-        let locker: ChildProcess
-        do {
-            defer { _ = close(out.write); _ = close(inp.read) }
-            locker = try ChildProcess(command: "python3", arguments: ["-c", """
+        let locker = try ChildProcess(command: "python3", arguments: ["-c", """
             import sqlite3, sys
             c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
             c.execute('BEGIN EXCLUSIVE')
@@ -109,7 +106,6 @@ struct FaultTests {
             c.execute('COMMIT')
             """, s.dataDir + "/llmrpc.sqlite3"],
                                       environment: ProcessInfo.processInfo.environment, stdin: .fd(inp.read), stdout: .fd(out.write))
-        }
         _ = try await lockerOut.waitFor { $0.stringValue?.contains("locked") == true || $0 == .string("UNPARSEABLE: locked") }
         let r = try await s.rpc.call("admin/users/create", ["email": "late@example.com", "password": "late-password"])
         #expect(r["error"]?["code"] == -32603)

@@ -67,12 +67,8 @@ enum InstructionCount {
     /// Runs a command to completion; throws with its output when it fails.
     static func run(_ tool: String, _ args: [String]) throws {
         let out = try ChildProcess.pipe()
-        let p: ChildProcess
-        do {
-            defer { _ = close(out.write) }
-            p = try ChildProcess(executable: which(tool) ?? tool, arguments: args, environment: ProcessInfo.processInfo.environment,
+        let p = try ChildProcess(executable: which(tool) ?? tool, arguments: args, environment: ProcessInfo.processInfo.environment,
                                  stdout: .fd(out.write), stderr: .fd(out.write))
-        }
         let text = String(decoding: FileHandle(fileDescriptor: out.read, closeOnDealloc: true).readDataToEndOfFile(), as: UTF8.self)
         let status = p.waitUntilExit()
         guard status == 0 else {
@@ -130,13 +126,9 @@ enum InstructionCount {
         let inp = try ChildProcess.pipe(), stdout = try ChildProcess.pipe(), stderr = try ChildProcess.pipe()
         let logs = LineClient(readFD: stderr.read, writeFD: -1)
         let rpc = LineClient(readFD: stdout.read, writeFD: inp.write)
-        let p: ChildProcess
-        do {
-            defer { _ = close(inp.read); _ = close(stdout.write); _ = close(stderr.write) }
-            p = try ChildProcess(executable: which("valgrind")!, arguments: ["--tool=callgrind", "--callgrind-out-file=\(out)", binary, "serve"],
+        let p = try ChildProcess(executable: which("valgrind")!, arguments: ["--tool=callgrind", "--callgrind-out-file=\(out)", binary, "serve"],
                                  environment: ServerProcess.environment(dataDir: setup.dataDir, extra: env), directory: setup.dataDir,
                                  stdin: .fd(inp.read), stdout: .fd(stdout.write), stderr: .fd(stderr.write))
-        }
         defer { p.terminate() }
 
         let chat: JSONValue = ["model": "count-model", "messages": [["role": "user", "content": "Hello"]], "max_tokens": 100]

@@ -163,10 +163,7 @@ struct SocketTests {
         chmod(sock, 0o666)
         let out = try ChildProcess.pipe()
         let reader = LineClient(readFD: out.read, writeFD: -1)
-        let client: ChildProcess
-        do {
-            defer { _ = close(out.write) }
-            client = try ChildProcess(executable: "/usr/bin/setpriv", arguments: [
+        let client = try ChildProcess(executable: "/usr/bin/setpriv", arguments: [
             "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", """
             import socket, sys
             c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1])
@@ -178,7 +175,6 @@ struct SocketTests {
             print('answered' if data else 'closed')
             """, sock],
             environment: ["PATH": "/usr/bin:/bin"], stdout: .fd(out.write))
-        }
         await reader.waitForEOF()
         _ = await client.waitForExit()
         #expect(reader.lines == ["closed"])

@@ -20,7 +20,8 @@ public final class ChildProcess: @unchecked Sendable {
         case null
         /// A file, opened read-only (for stdin).
         case file(String)
-        /// A descriptor of this process (dup2'd; the caller closes its own copy after `init`).
+        /// A descriptor of this process, handed over: dup2'd in the child, and closed here (once,
+        /// even if given for two streams) when `init` returns, whether the spawn worked or not.
         case fd(Int32)
     }
 
@@ -44,6 +45,8 @@ public final class ChildProcess: @unchecked Sendable {
     /// Starts `executable` (an absolute path) with exactly `arguments` and `environment`.
     public init(executable: String, arguments: [String], environment: [String: String], directory: String? = nil,
                 stdin: Stream = .null, stdout: Stream = .null, stderr: Stream = .null) throws {
+        let handedOver = Set([stdin, stdout, stderr].compactMap { if case .fd(let fd) = $0 { fd } else { nil } })
+        defer { handedOver.forEach { _ = close($0) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -72,11 +72,9 @@ public final class ServerProcess: @unchecked Sendable {
             logs = LineClient(readFD: err.read, writeFD: -1, closingAtEOF: true)
         }
         var stdin = ChildProcess.Stream.null, stdout = ChildProcess.Stream.fd(err.write)
-        var ownCopies = [err.write]  // the child's ends, closed here once it has them
         if stdio {
             let out = try ChildProcess.pipe()
             stdout = .fd(out.write)
-            ownCopies.append(out.write)
             if let f = stdinFile {
                 stdin = .file(f)
                 stdinHandle = nil
@@ -84,7 +82,6 @@ public final class ServerProcess: @unchecked Sendable {
             } else {
                 let inp = try ChildProcess.pipe()
                 stdin = .fd(inp.read)
-                ownCopies.append(inp.read)
                 stdinHandle = FileHandle(fileDescriptor: inp.write, closeOnDealloc: true)
                 client = LineClient(readFD: out.read, writeFD: inp.write, closingAtEOF: true)
             }
@@ -92,7 +89,6 @@ public final class ServerProcess: @unchecked Sendable {
             stdinHandle = nil
             client = nil
         }
-        defer { ownCopies.forEach { _ = close($0) } }
         process = try ChildProcess(executable: Self.binary, arguments: args, environment: Self.environment(dataDir: dir, extra: extra),
                                    directory: dir, stdin: stdin, stdout: stdout, stderr: .fd(err.write))
     }
