@@ -33,7 +33,8 @@ public enum JSONParser {
     }
 }
 
-private struct Parser {
+/// The parser's state; `JSONScanner` reads with it too.
+struct Parser {
     let buf: UnsafeBufferPointer<UInt8>
     let maxDepth: Int
     var i = 0
@@ -117,6 +118,12 @@ private struct Parser {
 
     mutating func number() throws -> JSONNumber {
         let start = i
+        try skipNumber()
+        return JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF8.self))
+    }
+
+    /// Passes over a number, validating it.
+    mutating func skipNumber() throws {
         if buf[i] == UInt8(ascii: "-") { i += 1 }
         guard i < buf.count else { throw error("invalid number") }
         if buf[i] == UInt8(ascii: "0") {
@@ -137,7 +144,6 @@ private struct Parser {
             guard i < buf.count, isDigit(buf[i]) else { throw error("invalid number") }
             while i < buf.count, isDigit(buf[i]) { i += 1 }
         }
-        return JSONNumber(literal: String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF8.self))
     }
 
     @inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
@@ -212,6 +218,72 @@ private struct Parser {
             }
         }
         throw error("unterminated string")
+    }
+
+    /// Passes over a value, validating it as strictly as `value(depth:)` does, building nothing
+    /// (but for a string with escapes or non-ASCII bytes, which is decoded to be checked).
+    mutating func skipValue(depth: Int) throws {
+        guard i < buf.count else { throw error("unexpected end of input") }
+        switch buf[i] {
+        case UInt8(ascii: "{"):
+            if depth + 1 > maxDepth { throw error("nesting deeper than \(maxDepth)") }
+            i += 1
+            skipWS()
+            if i < buf.count, buf[i] == UInt8(ascii: "}") { i += 1; return }
+            while true {
+                skipWS()
+                guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                try skipString()
+                skipWS()
+                guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw error("expected ':'") }
+                i += 1
+                skipWS()
+                try skipValue(depth: depth + 1)
+                skipWS()
+                guard i < buf.count else { throw error("unexpected end of input in an object") }
+                if buf[i] == UInt8(ascii: ",") { i += 1; continue }
+                if buf[i] == UInt8(ascii: "}") { i += 1; return }
+                throw error("expected ',' or '}'")
+            }
+        case UInt8(ascii: "["):
+            if depth + 1 > maxDepth { throw error("nesting deeper than \(maxDepth)") }
+            i += 1
+            skipWS()
+            if i < buf.count, buf[i] == UInt8(ascii: "]") { i += 1; return }
+            while true {
+                skipWS()
+                try skipValue(depth: depth + 1)
+                skipWS()
+                guard i < buf.count else { throw error("unexpected end of input in an array") }
+                if buf[i] == UInt8(ascii: ",") { i += 1; continue }
+                if buf[i] == UInt8(ascii: "]") { i += 1; return }
+                throw error("expected ',' or ']'")
+            }
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
+        default: throw error("unexpected character")
+        }
+    }
+
+    /// Passes over a string. A plain ASCII string (no escapes) is only scanned; any other is
+    /// decoded by `string()`, which validates its escapes and UTF-8. Returns whether it was plain.
+    @discardableResult
+    mutating func skipString() throws -> Bool {
+        let start = i
+        i += 1
+        while i < buf.count {
+            let c = buf[i]
+            if c == UInt8(ascii: "\"") { i += 1; return true }
+            if c == UInt8(ascii: "\\") || c >= 0x80 { break }
+            if c < 0x20 { throw error("control character in a string") }
+            i += 1
+        }
+        i = start
+        _ = try string()
+        return false
     }
 
     mutating func hex4() throws -> UInt32 {
