@@ -398,9 +398,56 @@ extension AppDatabase {
 
 /// A conversation's title: the first user message with its white space collapsed, at most
 /// 80 characters ("New conversation" when there is no user text).
+///
+/// Reads only as far as the title needs (splitting and joining a whole long prompt was a tenth
+/// of a logged request's cost).
 func conversationTitle(_ messages: [ChatMessage]) -> String {
     let text = messages.first { $0.role == .user }?.content ?? ""
-    let words = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
-    let collapsed = words.joined(separator: " ")
-    return collapsed.isEmpty ? "New conversation" : String(collapsed.prefix(80))
+    if let ascii = asciiTitle(text) { return ascii.isEmpty ? "New conversation" : ascii }
+    var title = ""
+    var count = 0
+    var spaceBefore = false
+    for ch in text {
+        if ch.isWhitespace || ch.isNewline {
+            spaceBefore = count > 0
+            continue
+        }
+        if spaceBefore {
+            title.append(" ")
+            count += 1
+            spaceBefore = false
+            if count == 80 { break }
+        }
+        title.append(ch)
+        count += 1
+        if count == 80 { break }
+    }
+    return title.isEmpty ? "New conversation" : title
+}
+
+/// `conversationTitle` for text whose title is plain ASCII, byte by byte (no grapheme breaking
+/// or Unicode property lookups); nil when a non-ASCII byte is met before the title is complete
+/// or right after it (it could extend the last character).
+private func asciiTitle(_ text: String) -> String? {
+    var text = text
+    return text.withUTF8 { utf8 -> String? in
+        var out = [UInt8]()
+        out.reserveCapacity(min(utf8.count, 80))
+        var spaceBefore = false
+        for c in utf8 {
+            if c >= 0x80 { return nil }
+            if out.count == 80 { break }
+            if c == 0x20 || (c >= 0x09 && c <= 0x0D) {
+                spaceBefore = !out.isEmpty
+                continue
+            }
+            if spaceBefore {
+                out.append(0x20)
+                spaceBefore = false
+                if out.count == 80 { continue }
+            }
+            out.append(c)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }
