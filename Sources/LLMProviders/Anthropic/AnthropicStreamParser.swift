@@ -29,6 +29,18 @@ public struct AnthropicStreamParser: ProviderStreamParser {
 
     private mutating func handle(_ e: SSEEvent, atEnd: Bool, into out: inout [ChatEvent]) {
         if let name = e.event, !Self.known.contains(name) { return }  // ping and future event types
+        if e.event == nil || e.event == "content_block_delta" {
+            var data = e.data
+            if let events = data.withUTF8({ Self.commonDelta($0, eventName: e.event) }) {
+                out += events
+                return
+            }
+        }
+        anyEvent(e, atEnd: atEnd, into: &out)
+    }
+
+    /// The events of any event, from its parsed JSON.
+    mutating func anyEvent(_ e: SSEEvent, atEnd: Bool, into out: inout [ChatEvent]) {
         guard let json = try? JSONParser.parse(e.data), json.objectValue != nil else {
             if !atEnd { out.append(.error(ProviderJSON.malformedEvent())) }
             return
@@ -81,6 +93,61 @@ public struct AnthropicStreamParser: ProviderStreamParser {
             out.append(.error(AnthropicMapping.error(json, rawBody: Array(e.data.utf8), status: 200, headers: [], key: nil)))
         default:
             break
+        }
+    }
+
+    /// The events of the common event, a text or thinking `content_block_delta`, read without
+    /// building its JSON tree (most of a streamed chunk's cost). Anything else — another event
+    /// type, a tool-input delta (it needs the block's tool index), a duplicate or escaped key,
+    /// an unexpected type, malformed JSON — gives nil, and the full parse reads the event. When
+    /// it answers, it answers what the full parse would. `eventName`: the SSE `event:` field.
+    static func commonDelta(_ bytes: UnsafeBufferPointer<UInt8>, eventName: String?) -> [ChatEvent]? {
+        var s = JSONScanner(bytes)
+        var type: String? = nil, deltaType: String? = nil, text: String? = nil, thinking: String? = nil
+        var seen: UInt8 = 0
+        func first(_ bit: UInt8) -> Bool {
+            defer { seen |= bit }
+            return seen & bit == 0
+        }
+        do {
+            try s.beginObject()
+            while let key = try s.nextKey() {
+                guard key.isPlain else { return nil }
+                if key == "type" && eventName == nil {
+                    guard first(1) else { return nil }
+                    type = try s.string()
+                } else if key == "delta" {
+                    guard first(2) else { return nil }
+                    try s.beginObject()
+                    while let k = try s.nextKey() {
+                        guard k.isPlain else { return nil }
+                        if k == "type" {
+                            guard first(4) else { return nil }
+                            deltaType = try s.string()
+                        } else if k == "text" {
+                            guard first(8) else { return nil }
+                            text = try s.stringOrNull()
+                        } else if k == "thinking" {
+                            guard first(16) else { return nil }
+                            thinking = try s.stringOrNull()
+                        } else {
+                            try s.skipValue()
+                        }
+                    }
+                } else {
+                    try s.skipValue()
+                }
+            }
+            try s.finish()
+        } catch {
+            return nil
+        }
+        guard (eventName ?? type) == "content_block_delta" else { return nil }
+        switch deltaType {
+        case "text_delta": return text.map { $0.isEmpty ? [] : [.textDelta($0)] } ?? []
+        case "thinking_delta": return thinking.map { $0.isEmpty ? [] : [.reasoningDelta($0)] } ?? []
+        case "input_json_delta": return nil
+        default: return []
         }
     }
 }
