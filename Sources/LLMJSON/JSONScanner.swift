@@ -98,6 +98,15 @@ public struct JSONScanner {
         try p.skipValue(depth: depth)
     }
 
+    /// Passes over the next value, validating it, and returns its bytes (for `JSONParser` to
+    /// read a small part of a large document whole).
+    public mutating func rawValue() throws -> UnsafeBufferPointer<UInt8> {
+        p.skipWS()
+        let start = p.i
+        try p.skipValue(depth: depth)
+        return UnsafeBufferPointer(rebasing: p.buf[start..<p.i])
+    }
+
     /// The next value, which must be a string.
     public mutating func string() throws -> String {
         guard peek() == .string else { throw mismatch("a string") }
