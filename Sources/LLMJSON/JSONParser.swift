@@ -154,6 +154,7 @@ struct Parser {
         // Fast path: no escapes. ASCII needs no UTF-8 validation (the generic validating
         // initialiser looked up type metadata for every string).
         var ascii = true
+        skipPlainWords()
         while i < buf.count {
             let c = buf[i]
             if c == UInt8(ascii: "\"") {
@@ -268,12 +269,32 @@ struct Parser {
         }
     }
 
+    /// Inside a string: passes over eight bytes at a time while none of them is a quote, a
+    /// backslash, a control character or non-ASCII, so the byte-by-byte loops that follow see
+    /// only the bytes near such a one. (The test may flag a byte after a real one, never miss
+    /// one: a flagged word is left to the byte loop.)
+    @inline(__always)
+    mutating func skipPlainWords() {
+        guard let base = buf.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while i + 8 <= buf.count {
+            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+            let control = (w &- ones &* 0x20) & ~w
+            let found = control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | w
+            if found & highs != 0 { return }
+            i += 8
+        }
+    }
+
     /// Passes over a string. A plain ASCII string (no escapes) is only scanned; any other is
     /// decoded by `string()`, which validates its escapes and UTF-8. Returns whether it was plain.
     @discardableResult
     mutating func skipString() throws -> Bool {
         let start = i
         i += 1
+        skipPlainWords()
         while i < buf.count {
             let c = buf[i]
             if c == UInt8(ascii: "\"") { i += 1; return true }

@@ -95,4 +95,30 @@ import Testing
         #expect(throws: JSONParseError.self) { try scan(Array(#"{} {}"#.utf8)) { s in try s.beginObject(); _ = try s.nextKey(); try s.finish() } }
         #expect(throws: JSONParseError.self) { try scan(Array(#"[1 2]"#.utf8)) { s in try s.beginArray(); _ = try s.nextElement(); _ = try s.integer(); _ = try s.nextElement() } }
     }
+
+    /// Strings are passed over eight bytes at a time: whatever ends a plain run (an escape,
+    /// a non-ASCII character, a control character, invalid UTF-8, the closing quote) must be
+    /// seen at every position in and around a word.
+    @Test func everySpecialByteIsSeenAtEveryOffset() throws {
+        let cases: [(insert: [UInt8], decoded: String?)] = [
+            (Array(#"\n"#.utf8), "\n"), (Array(#"\""#.utf8), "\""), (Array(#"\u00e9"#.utf8), "é"),
+            (Array("é".utf8), "é"), (Array("😀".utf8), "😀"), ([0x01], nil), ([0x1F], nil), ([0xFF], nil),
+            ([0x7F], "\u{7F}"), ([0x20], " "),
+        ]
+        for (insert, decoded) in cases {
+            for k in 0..<24 {
+                let inner = Array(repeating: UInt8(ascii: "a"), count: k) + insert + Array("bcdefghij".utf8)
+                let bytes = [UInt8(ascii: "\"")] + inner + [UInt8(ascii: "\"")]
+                let parsed = try? JSONParser.parse(bytes)
+                let expected = decoded.map { JSONValue.string(String(repeating: "a", count: k) + $0 + "bcdefghij") }
+                #expect(parsed == expected, "insert \(insert) at \(k)")
+                let skipped = (try? scan(bytes) { s -> Bool in try s.skipValue(); try s.finish(); return true }) ?? false
+                #expect(skipped == (expected != nil), "skip: insert \(insert) at \(k)")
+                // The closing quote at every offset, with text after it: the string ends there.
+                let early = [UInt8(ascii: "["), UInt8(ascii: "\"")] + Array(repeating: UInt8(ascii: "a"), count: k)
+                    + Array(#"","x"]"#.utf8)
+                #expect(try JSONParser.parse(early) == .array([.string(String(repeating: "a", count: k)), .string("x")]))
+            }
+        }
+    }
 }

@@ -52,3 +52,70 @@ import Testing
         #expect(parse("retry: soon\ndata: x\n\n") == [SSEEvent(data: "x")])
     }
 }
+
+/// The parser against a byte-at-a-time reading of the WHATWG rules, over generated streams
+/// (every line ending, comments, fields without a colon, empty data, multi-line data, ids,
+/// retries) cut at random places.
+@Suite struct SSEParserReferenceTests {
+    /// The rules, one byte at a time.
+    static func reference(_ bytes: [UInt8]) -> [SSEEvent] {
+        var out: [SSEEvent] = []
+        var line: [UInt8] = [], data: [UInt8] = [], hasData = false
+        var event: String? = nil, id: String? = nil, retry: Int? = nil
+        var lastCR = false
+        func endLine() {
+            defer { line = [] }
+            if line.isEmpty {
+                if hasData { out.append(SSEEvent(event: event, data: String(decoding: data, as: UTF8.self), id: id, retry: retry)) }
+                data = []; hasData = false; event = nil
+                return
+            }
+            if line[0] == UInt8(ascii: ":") { return }
+            let colon = line.firstIndex(of: UInt8(ascii: ":"))
+            let name = String(decoding: line[..<(colon ?? line.count)], as: UTF8.self)
+            var v = colon.map { line[($0 + 1)...] } ?? []
+            if v.first == UInt8(ascii: " ") { v = v.dropFirst() }
+            switch name {
+            case "data": if hasData { data.append(0x0A) }; data += v; hasData = true
+            case "event": event = String(decoding: v, as: UTF8.self)
+            case "id": if !v.contains(0) { id = String(decoding: v, as: UTF8.self) }
+            case "retry": if !v.isEmpty, v.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let r = Int(String(decoding: v, as: UTF8.self)) { retry = r }
+            default: break
+            }
+        }
+        for b in bytes {
+            if lastCR { lastCR = false; if b == 0x0A { continue } }
+            if b == 0x0A || b == 0x0D { lastCR = b == 0x0D; endLine() } else { line.append(b) }
+        }
+        if !line.isEmpty { endLine() }
+        if hasData { out.append(SSEEvent(event: event, data: String(decoding: data, as: UTF8.self), id: id, retry: retry)) }
+        return out
+    }
+
+    @Test(arguments: 0..<40)
+    func generatedStreamsCutAnywhereMatchTheRules(seed: Int) {
+        var rng = SplitMix64(seed: UInt64(seed) &+ 7)
+        let endings = ["\n", "\r\n", "\r"]
+        let lines = [
+            "data: {\"choices\":[{\"delta\":{\"content\":\"hé\"}}]}", "data:x", "data", "data: ", "event: message_start",
+            "event:ping", ": comment", ":", "id: 7", "id", "retry: 1500", "retry: 15x", "unknown: field", "data: two\u{0}nul",
+            "", "", "data: [DONE]",
+        ]
+        var text = ""
+        for _ in 0..<Int.random(in: 5...60, using: &rng) {
+            text += lines.randomElement(using: &rng)! + endings.randomElement(using: &rng)!
+        }
+        if Bool.random(using: &rng) { text += "data: unterminated" }
+        let bytes = Array(text.utf8)
+        var parser = SSEParser()
+        var events: [SSEEvent] = []
+        var i = 0
+        while i < bytes.count {
+            let n = min(bytes.count - i, Int.random(in: 1...24, using: &rng))
+            events += parser.feed(Array(bytes[i..<(i + n)]))
+            i += n
+        }
+        events += parser.finish()
+        #expect(events == Self.reference(bytes), "\(text.debugDescription)")
+    }
+}

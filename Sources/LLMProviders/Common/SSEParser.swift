@@ -38,11 +38,13 @@ public struct SSEParser {
 
     public init() {}
 
-    /// Feeds bytes; returns the events they complete, in order. Runs between line ends are
-    /// copied at once (a byte-by-byte append cost more than the JSON of the event).
+    /// Feeds bytes; returns the events they complete, in order. Line ends are found with
+    /// `memchr`, and a line that lies whole in `bytes` is read in place; only a line split
+    /// between feeds is gathered in a buffer.
     public mutating func feed(_ bytes: [UInt8]) -> [SSEEvent] {
         var out: [SSEEvent] = []
         bytes.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
             let n = buf.count
             var i = 0
             while i < n {
@@ -50,12 +52,21 @@ public struct SSEParser {
                     lastWasCR = false
                     if buf[i] == 0x0A { i += 1; continue }  // the LF of a CRLF
                 }
-                var j = i
-                while j < n, buf[j] != 0x0A, buf[j] != 0x0D { j += 1 }
-                if j > i { line.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<j])) }
-                if j == n { break }
+                // The line ends at the first CR or LF.
+                let raw = UnsafeRawPointer(base)
+                let lf = memchr(base + i, 0x0A, n - i).map { raw.distance(to: UnsafeRawPointer($0)) } ?? n
+                let j = memchr(base + i, 0x0D, lf - i).map { raw.distance(to: UnsafeRawPointer($0)) } ?? lf
+                if j == n {
+                    line.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<n]))
+                    break
+                }
                 lastWasCR = buf[j] == 0x0D
-                endLine(into: &out)
+                if line.isEmpty {
+                    processLine(UnsafeBufferPointer(rebasing: buf[i..<j]), into: &out)
+                } else {
+                    line.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<j]))
+                    processPendingLine(into: &out)
+                }
                 i = j + 1
             }
         }
@@ -65,14 +76,22 @@ public struct SSEParser {
     /// End of input: a pending line is processed and a pending event dispatched.
     public mutating func finish() -> [SSEEvent] {
         var out: [SSEEvent] = []
-        if !line.isEmpty { endLine(into: &out) }
+        if !line.isEmpty { processPendingLine(into: &out) }
         dispatch(into: &out)
         lastWasCR = false
         return out
     }
 
-    private mutating func endLine(into out: inout [SSEEvent]) {
-        defer { line.removeAll(keepingCapacity: true) }
+    /// Processes the line gathered in `line` (split between feeds), then empties it.
+    private mutating func processPendingLine(into out: inout [SSEEvent]) {
+        var pending: [UInt8] = []
+        swap(&pending, &line)
+        pending.withUnsafeBufferPointer { processLine($0, into: &out) }
+        pending.removeAll(keepingCapacity: true)
+        swap(&pending, &line)
+    }
+
+    private mutating func processLine(_ line: UnsafeBufferPointer<UInt8>, into out: inout [SSEEvent]) {
         if line.isEmpty {
             dispatch(into: &out)
             return
@@ -82,27 +101,24 @@ public struct SSEParser {
         let nameEnd = colon ?? line.count
         var valueStart = colon.map { $0 + 1 } ?? line.count
         if valueStart < line.count, line[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
-        let value = line[valueStart...]
+        let value = UnsafeBufferPointer(rebasing: line[valueStart...])
         func named(_ field: StaticString) -> Bool {
-            nameEnd == field.utf8CodeUnitCount && line.withUnsafeBufferPointer { memcmp($0.baseAddress!, field.utf8Start, nameEnd) == 0 }
+            nameEnd == field.utf8CodeUnitCount && memcmp(line.baseAddress!, field.utf8Start, nameEnd) == 0
         }
-        let name = named("data") ? "data" : named("event") ? "event" : named("id") ? "id" : named("retry") ? "retry" : ""
-        switch name {
-        case "data":
+        if named("data") {
             if hasData { data.append(0x0A) }
             data.append(contentsOf: value)
             hasData = true
-        case "event":
+        } else if named("event") {
             eventName = String(decoding: value, as: UTF8.self)
-        case "id":
+        } else if named("id") {
             if !value.contains(0) { lastId = String(decoding: value, as: UTF8.self) }
-        case "retry":
+        } else if named("retry") {
             if !value.isEmpty, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let r = Int(String(decoding: value, as: UTF8.self)) {
                 retry = r
             }
-        default:
-            break  // unknown fields are ignored
         }
+        // Other fields are ignored.
     }
 
     private mutating func dispatch(into out: inout [SSEEvent]) {
