@@ -122,6 +122,17 @@ public struct JSONScanner {
         }
     }
 
+    /// The next value, which must be `true` or `false`.
+    public mutating func bool() throws -> Bool {
+        guard peek() == .bool else { throw mismatch("a boolean") }
+        if p.buf[p.i] == UInt8(ascii: "t") {
+            try p.literal("true")
+            return true
+        }
+        try p.literal("false")
+        return false
+    }
+
     /// The next value, which must be an integer literal without fraction or exponent that fits
     /// an Int ("7", "-3"); other numbers ("7.0", "1e3") throw, though `JSONParser` reads them.
     public mutating func integer() throws -> Int {

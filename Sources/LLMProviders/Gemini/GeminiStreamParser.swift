@@ -24,6 +24,24 @@ public struct GeminiStreamParser: ProviderStreamParser {
     }
 
     private mutating func handle(_ e: SSEEvent, atEnd: Bool, into out: inout [ChatEvent]) {
+        var data = e.data
+        if let c = data.withUTF8({ Self.commonChunk($0) }) {
+            out += c.parts
+            if let reason = c.finishReason {
+                out.append(.finish(GeminiMapping.finishReason(reason, hasFunctionCall: toolCount > 0)))
+                finishSeen = true
+            }
+            if let u = c.usage {
+                out.append(.usage(u))
+                if finishSeen { completed = true }
+            }
+            return
+        }
+        anyChunk(e, atEnd: atEnd, into: &out)
+    }
+
+    /// The events of any chunk, from its parsed JSON.
+    mutating func anyChunk(_ e: SSEEvent, atEnd: Bool, into out: inout [ChatEvent]) {
         guard let chunk = try? JSONParser.parse(e.data), chunk.objectValue != nil else {
             if !atEnd { out.append(.error(ProviderJSON.malformedEvent())) }
             return
@@ -63,5 +81,133 @@ public struct GeminiStreamParser: ProviderStreamParser {
         } else if finish == .contentFilter, candidates.isEmpty {
             completed = true
         }
+    }
+
+    /// What the common chunk holds: its text and thought deltas, its raw finish reason, its usage.
+    struct CommonChunk {
+        var parts: [ChatEvent] = []
+        var finishReason: String? = nil
+        var usage: Usage? = nil
+    }
+
+    /// The common chunk — at most one candidate, with text or thought parts, a finish reason,
+    /// usage metadata — read without building its JSON tree (only `usageMetadata` is parsed
+    /// whole, and mapped as the full parse maps it). Anything else — function calls, several
+    /// candidates, prompt feedback, an error, a duplicate or escaped key, an unexpected type,
+    /// malformed JSON — gives nil, and `anyChunk` reads the chunk. When it answers, `handle`
+    /// turns it into what `anyChunk` would give.
+    static func commonChunk(_ bytes: UnsafeBufferPointer<UInt8>) -> CommonChunk? {
+        var s = JSONScanner(bytes)
+        var out = CommonChunk()
+        var seen: UInt16 = 0
+        func first(_ bit: UInt16) -> Bool {
+            defer { seen |= bit }
+            return seen & bit == 0
+        }
+        do {
+            try s.beginObject()
+            while let key = try s.nextKey() {
+                guard key.isPlain else { return nil }
+                if key == "candidates" {
+                    guard first(1) else { return nil }
+                    try s.beginArray()
+                    var count = 0
+                    while try s.nextElement() {
+                        count += 1
+                        guard count == 1, try commonCandidate(&s, into: &out) else { return nil }
+                    }
+                } else if key == "usageMetadata" {
+                    guard first(2) else { return nil }
+                    if s.peek() == .null {
+                        try s.skipValue()
+                    } else {
+                        guard s.peek() == .object else { return nil }
+                        out.usage = GeminiMapping.usage(try JSONParser.parse(buffer: try s.rawValue()))
+                    }
+                } else if key == "error" {
+                    guard s.peek() == .null else { return nil }
+                    try s.skipValue()
+                } else if key == "promptFeedback" {
+                    return nil
+                } else {
+                    try s.skipValue()
+                }
+            }
+            try s.finish()
+        } catch {
+            return nil
+        }
+        return out
+    }
+
+    /// The one candidate (see `commonChunk`); false: not the common shape.
+    private static func commonCandidate(_ s: inout JSONScanner, into out: inout CommonChunk) throws -> Bool {
+        var index: Int? = nil, finish: String? = nil
+        var parts: [ChatEvent] = []
+        var seen: UInt8 = 0
+        func first(_ bit: UInt8) -> Bool {
+            defer { seen |= bit }
+            return seen & bit == 0
+        }
+        try s.beginObject()
+        while let key = try s.nextKey() {
+            guard key.isPlain else { return false }
+            if key == "index" {
+                guard first(1) else { return false }
+                index = try s.integer()
+            } else if key == "finishReason" {
+                guard first(2) else { return false }
+                finish = try s.stringOrNull()
+            } else if key == "content" {
+                guard first(4) else { return false }
+                try s.beginObject()
+                while let k = try s.nextKey() {
+                    guard k.isPlain else { return false }
+                    if k == "parts" {
+                        guard first(8) else { return false }
+                        try s.beginArray()
+                        while try s.nextElement() {
+                            guard try commonPart(&s, into: &parts) else { return false }
+                        }
+                    } else {
+                        try s.skipValue()
+                    }
+                }
+            } else {
+                try s.skipValue()
+            }
+        }
+        guard (index ?? 0) == 0 else { return true }
+        out.parts = parts
+        out.finishReason = finish
+        return true
+    }
+
+    /// One text or thought part; false: a function call or anything unexpected.
+    private static func commonPart(_ s: inout JSONScanner, into parts: inout [ChatEvent]) throws -> Bool {
+        var text: String? = nil, thought = false
+        var seen: UInt8 = 0
+        func first(_ bit: UInt8) -> Bool {
+            defer { seen |= bit }
+            return seen & bit == 0
+        }
+        try s.beginObject()
+        while let key = try s.nextKey() {
+            guard key.isPlain else { return false }
+            if key == "text" {
+                guard first(1) else { return false }
+                text = try s.stringOrNull()
+            } else if key == "thought" {
+                guard first(2) else { return false }
+                if s.peek() == .bool { thought = try s.bool() } else { try s.skipValue() }
+            } else if key == "functionCall" {
+                guard s.peek() == .null else { return false }
+                try s.skipValue()
+            } else {
+                try s.skipValue()
+            }
+        }
+        if let text, !text.isEmpty { parts.append(thought ? .reasoningDelta(text) : .textDelta(text)) }
+        return true
     }
 }
