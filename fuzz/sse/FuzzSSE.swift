@@ -8,9 +8,11 @@
 //    whole == random chunks (+ empty chunks) == one byte at a time (short inputs).
 // 3. `parseError` keeps the status, never returns the API key in its message, whatever the body
 //    holds, and gives no negative retry delay.
+// 4. The fast paths that read common chunks and answers without a JSON tree (`commonChunk`,
+//    `commonDelta`, `commonResponse`) answer, whenever they answer, what the full parse gives.
 import LLMDomain
 import LLMJSON
-import LLMProviders
+@testable import LLMProviders
 
 #if FUZZ_ANTHROPIC
 let provider = Provider.anthropic
@@ -73,6 +75,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // 1. The non-streaming body.
     _ = try? adapter.parseResponse(body: bytes)
 
+    // 4. Fast paths against the full parse, event by event (each on a fresh parser).
+    var sse = SSEParser()
+    for e in sse.feed(bytes) + sse.finish() { checkFastPath(e) }
+    #if FUZZ_OPENAI
+    if let fast = bytes.withUnsafeBufferPointer({ OpenAIAdapter.commonResponse($0) }) {
+        let full = try? OpenAIAdapter.anyResponse(body: bytes)
+        check(full == fast, "commonResponse differs from the full parse:\n fast: \(fast)\n full: \(String(describing: full))")
+    }
+    #endif
+
     // 1, 3. The error classifier: a NUL byte, if any, separates a retry-after header value from the body.
     // Each header name in turn (`FUZZ_SKIP=retry-after` leaves the headers out, to look past a known issue).
     var headerSets: [[(String, String)]] = [[]]
@@ -92,4 +104,34 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         }
     }
     return 0
+}
+
+/// Invariant 4 for one event: where the provider's fast path answers, the full parse agrees.
+func checkFastPath(_ e: SSEEvent) {
+    var data = e.data
+    #if FUZZ_OPENAI
+    if data.hasPrefix("[DONE]") { return }
+    guard let fast = data.withUTF8({ OpenAIStreamParser.commonChunk($0) }) else { return }
+    var full: [ChatEvent] = []
+    OpenAIStreamParser.anyChunk(e.data, atEnd: false, into: &full)
+    check(fast == full, "OpenAI commonChunk differs:\n data: \(e.data)\n fast: \(fast)\n full: \(full)")
+    #elseif FUZZ_ANTHROPIC
+    guard e.event == nil || e.event == "content_block_delta",
+          let fast = data.withUTF8({ AnthropicStreamParser.commonDelta($0, eventName: e.event) }) else { return }
+    var parser = AnthropicStreamParser()
+    var full: [ChatEvent] = []
+    parser.anyEvent(e, atEnd: false, into: &full)
+    check(fast == full, "Anthropic commonDelta differs:\n event: \(String(describing: e.event)) data: \(e.data)\n fast: \(fast)\n full: \(full)")
+    #else
+    guard data.withUTF8({ GeminiStreamParser.commonChunk($0) }) != nil else { return }
+    // Through `feed` (which takes the fast path) and through the full parse, on fresh parsers.
+    var viaFeed = GeminiStreamParser()
+    let text = e.data.split(separator: "\n", omittingEmptySubsequences: false).map { "data: " + $0 }.joined(separator: "\n") + "\n\n"
+    let fast = viaFeed.feed(Array(text.utf8))
+    var viaFull = GeminiStreamParser()
+    var full: [ChatEvent] = []
+    viaFull.anyChunk(e, atEnd: false, into: &full)
+    check(fast == full && viaFeed.completed == viaFull.completed,
+          "Gemini commonChunk differs:\n data: \(e.data)\n fast: \(fast) \(viaFeed.completed)\n full: \(full) \(viaFull.completed)")
+    #endif
 }
