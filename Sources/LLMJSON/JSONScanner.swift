@@ -15,6 +15,20 @@ public struct JSONScanner {
 
     public enum Kind: Sendable, Equatable { case object, array, string, number, bool, null }
 
+    /// Runs `body` over `bytes`: true if it reads what it wants (returning true) and only
+    /// whitespace follows the value; false if it returns false or meets anything else,
+    /// malformed JSON included (a caller then reads the bytes with `JSONParser`).
+    public static func read(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (inout JSONScanner) throws -> Bool) -> Bool {
+        var s = JSONScanner(bytes)
+        do {
+            guard try body(&s) else { return false }
+            try s.finish()
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// Reads `buffer`, which must stay valid while the scanner is used.
     public init(_ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = JSONParser.defaultMaxDepth) {
         p = Parser(buf: buffer, maxDepth: maxDepth)
@@ -91,6 +105,45 @@ public struct JSONScanner {
 
     /// True if the array has another element (read it next), false at its end (']' consumed).
     public mutating func nextElement() throws -> Bool { try next(close: UInt8(ascii: "]"), "an array") }
+
+    /// Reads the object that comes next, member by member: `body` gets each member whose key is
+    /// one of `names` (with its index there, at most 64 names) and must read its value; other
+    /// members are passed over. Returns false — not the shape the caller reads — as soon as a key
+    /// is not plain (an escape could spell a name), a named key comes a second time (the full
+    /// parse keeps the last one) or `body` returns false.
+    public mutating func readObject(_ names: [StaticString], _ body: (inout JSONScanner, Int) throws -> Bool) throws -> Bool {
+        precondition(names.count <= 64)
+        try beginObject()
+        var seen: UInt64 = 0
+        while let key = try nextKey() {
+            guard key.isPlain else { return false }
+            guard let index = names.firstIndex(where: { key == $0 }) else {
+                try skipValue()
+                continue
+            }
+            let bit: UInt64 = 1 << UInt64(index)
+            guard seen & bit == 0 else { return false }
+            seen |= bit
+            guard try body(&self, index) else { return false }
+        }
+        return true
+    }
+
+    /// Reads the array that comes next: `body` reads each element. Returns false as soon as
+    /// `body` does.
+    public mutating func readArray(_ body: (inout JSONScanner) throws -> Bool) throws -> Bool {
+        try beginArray()
+        while try nextElement() {
+            guard try body(&self) else { return false }
+        }
+        return true
+    }
+
+    /// The next value, which must be null.
+    public mutating func null() throws {
+        guard peek() == .null else { throw mismatch("null") }
+        try p.literal("null")
+    }
 
     /// Passes over the next value, validating it.
     public mutating func skipValue() throws {

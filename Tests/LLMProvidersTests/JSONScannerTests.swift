@@ -121,4 +121,29 @@ import Testing
             }
         }
     }
+
+    @Test func readObjectGivesNamedMembersOnceAndRefusesRepeatsAndEscapes() throws {
+        let names: [StaticString] = ["a", "list", "n"]
+        func read(_ text: String) throws -> (Bool, [String]) {
+            try scan(Array(text.utf8)) { s -> (Bool, [String]) in
+                var got: [String] = []
+                let ok = try s.readObject(names) { s, member in
+                    switch member {
+                    case 0: got.append("a=" + (try s.stringOrNull() ?? "null"))
+                    case 1: return try s.readArray { s in got.append("item=\(try s.integer())"); return true }
+                    default: try s.null(); got.append("n")
+                    }
+                    return true
+                }
+                if ok { try s.finish() }
+                return (ok, got)
+            }
+        }
+        #expect(try read(#"{"x":{"deep":[1,{"a":2}]},"a":"1","list":[1,2],"n":null,"y":true}"#) == (true, ["a=1", "item=1", "item=2", "n"]))
+        #expect(try read(#"{"a":"1","a":"2"}"#).0 == false)
+        #expect(try read(#"{"\u0061":"escaped"}"#).0 == false)
+        #expect(try read(#"{"x":1,"y":[]}"#) == (true, []))
+        #expect(throws: JSONParseError.self) { try read(#"{"n":0}"#) }
+        #expect(throws: JSONParseError.self) { try read(#"{"list":{}}"#) }
+    }
 }

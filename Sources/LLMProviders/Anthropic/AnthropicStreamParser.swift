@@ -102,46 +102,24 @@ public struct AnthropicStreamParser: ProviderStreamParser {
     /// an unexpected type, malformed JSON — gives nil, and the full parse reads the event. When
     /// it answers, it answers what the full parse would. `eventName`: the SSE `event:` field.
     static func commonDelta(_ bytes: UnsafeBufferPointer<UInt8>, eventName: String?) -> [ChatEvent]? {
-        var s = JSONScanner(bytes)
         var type: String? = nil, deltaType: String? = nil, text: String? = nil, thinking: String? = nil
-        var seen: UInt8 = 0
-        func first(_ bit: UInt8) -> Bool {
-            defer { seen |= bit }
-            return seen & bit == 0
-        }
-        do {
-            try s.beginObject()
-            while let key = try s.nextKey() {
-                guard key.isPlain else { return nil }
-                if key == "type" && eventName == nil {
-                    guard first(1) else { return nil }
+        let common = JSONScanner.read(bytes) { s in
+            try s.readObject(eventName == nil ? Keys.event : Keys.namedEvent) { s, member in
+                if member == 1 {
                     type = try s.string()
-                } else if key == "delta" {
-                    guard first(2) else { return nil }
-                    try s.beginObject()
-                    while let k = try s.nextKey() {
-                        guard k.isPlain else { return nil }
-                        if k == "type" {
-                            guard first(4) else { return nil }
-                            deltaType = try s.string()
-                        } else if k == "text" {
-                            guard first(8) else { return nil }
-                            text = try s.stringOrNull()
-                        } else if k == "thinking" {
-                            guard first(16) else { return nil }
-                            thinking = try s.stringOrNull()
-                        } else {
-                            try s.skipValue()
-                        }
+                    return true
+                }
+                return try s.readObject(Keys.delta) { s, field in
+                    switch field {
+                    case 0: deltaType = try s.string()
+                    case 1: text = try s.stringOrNull()
+                    default: thinking = try s.stringOrNull()
                     }
-                } else {
-                    try s.skipValue()
+                    return true
                 }
             }
-            try s.finish()
-        } catch {
-            return nil
         }
+        guard common else { return nil }
         guard (eventName ?? type) == "content_block_delta" else { return nil }
         switch deltaType {
         case "text_delta": return text.map { $0.isEmpty ? [] : [.textDelta($0)] } ?? []
@@ -149,5 +127,12 @@ public struct AnthropicStreamParser: ProviderStreamParser {
         case "input_json_delta": return nil
         default: return []
         }
+    }
+
+    /// The members `commonDelta` reads, by object (the JSON's own type only without an `event:`).
+    enum Keys {
+        static let event: [StaticString] = ["delta", "type"]
+        static let namedEvent: [StaticString] = ["delta"]
+        static let delta: [StaticString] = ["type", "text", "thinking"]
     }
 }

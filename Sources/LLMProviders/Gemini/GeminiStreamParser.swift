@@ -97,86 +97,54 @@ public struct GeminiStreamParser: ProviderStreamParser {
     /// malformed JSON — gives nil, and `anyChunk` reads the chunk. When it answers, `handle`
     /// turns it into what `anyChunk` would give.
     static func commonChunk(_ bytes: UnsafeBufferPointer<UInt8>) -> CommonChunk? {
-        var s = JSONScanner(bytes)
         var out = CommonChunk()
-        var seen: UInt16 = 0
-        func first(_ bit: UInt16) -> Bool {
-            defer { seen |= bit }
-            return seen & bit == 0
-        }
-        do {
-            try s.beginObject()
-            while let key = try s.nextKey() {
-                guard key.isPlain else { return nil }
-                if key == "candidates" {
-                    guard first(1) else { return nil }
-                    try s.beginArray()
-                    var count = 0
-                    while try s.nextElement() {
-                        count += 1
-                        guard count == 1, try commonCandidate(&s, into: &out) else { return nil }
+        var candidates = 0
+        let common = JSONScanner.read(bytes) { s in
+            try s.readObject(Keys.chunk) { s, member in
+                switch member {
+                case 0:
+                    return try s.readArray { s in
+                        candidates += 1
+                        return try candidates == 1 && commonCandidate(&s, into: &out)
                     }
-                } else if key == "usageMetadata" {
-                    guard first(2) else { return nil }
-                    if s.peek() == .null {
-                        try s.skipValue()
-                    } else {
-                        guard s.peek() == .object else { return nil }
+                case 1:
+                    if s.peek() == .null { try s.null() } else {
+                        guard s.peek() == .object else { return false }
                         out.usage = GeminiMapping.usage(try JSONParser.parse(buffer: try s.rawValue()))
                     }
-                } else if key == "error" {
-                    guard s.peek() == .null else { return nil }
-                    try s.skipValue()
-                } else if key == "promptFeedback" {
-                    return nil
-                } else {
-                    try s.skipValue()
+                case 2: try s.null()  // error
+                default: return false  // promptFeedback
                 }
+                return true
             }
-            try s.finish()
-        } catch {
-            return nil
         }
-        return out
+        return common ? out : nil
+    }
+
+    /// The members the fast path reads, by object.
+    enum Keys {
+        static let chunk: [StaticString] = ["candidates", "usageMetadata", "error", "promptFeedback"]
+        static let candidate: [StaticString] = ["index", "finishReason", "content"]
+        static let content: [StaticString] = ["parts"]
+        static let part: [StaticString] = ["text", "thought", "functionCall"]
     }
 
     /// The one candidate (see `commonChunk`); false: not the common shape.
     private static func commonCandidate(_ s: inout JSONScanner, into out: inout CommonChunk) throws -> Bool {
         var index: Int? = nil, finish: String? = nil
         var parts: [ChatEvent] = []
-        var seen: UInt8 = 0
-        func first(_ bit: UInt8) -> Bool {
-            defer { seen |= bit }
-            return seen & bit == 0
-        }
-        try s.beginObject()
-        while let key = try s.nextKey() {
-            guard key.isPlain else { return false }
-            if key == "index" {
-                guard first(1) else { return false }
-                index = try s.integer()
-            } else if key == "finishReason" {
-                guard first(2) else { return false }
-                finish = try s.stringOrNull()
-            } else if key == "content" {
-                guard first(4) else { return false }
-                try s.beginObject()
-                while let k = try s.nextKey() {
-                    guard k.isPlain else { return false }
-                    if k == "parts" {
-                        guard first(8) else { return false }
-                        try s.beginArray()
-                        while try s.nextElement() {
-                            guard try commonPart(&s, into: &parts) else { return false }
-                        }
-                    } else {
-                        try s.skipValue()
-                    }
+        let common = try s.readObject(Keys.candidate) { s, member in
+            switch member {
+            case 0: index = try s.integer()
+            case 1: finish = try s.stringOrNull()
+            default:
+                return try s.readObject(Keys.content) { s, _ in
+                    try s.readArray { s in try commonPart(&s, into: &parts) }
                 }
-            } else {
-                try s.skipValue()
             }
+            return true
         }
+        guard common else { return false }
         guard (index ?? 0) == 0 else { return true }
         out.parts = parts
         out.finishReason = finish
@@ -186,27 +154,15 @@ public struct GeminiStreamParser: ProviderStreamParser {
     /// One text or thought part; false: a function call or anything unexpected.
     private static func commonPart(_ s: inout JSONScanner, into parts: inout [ChatEvent]) throws -> Bool {
         var text: String? = nil, thought = false
-        var seen: UInt8 = 0
-        func first(_ bit: UInt8) -> Bool {
-            defer { seen |= bit }
-            return seen & bit == 0
-        }
-        try s.beginObject()
-        while let key = try s.nextKey() {
-            guard key.isPlain else { return false }
-            if key == "text" {
-                guard first(1) else { return false }
-                text = try s.stringOrNull()
-            } else if key == "thought" {
-                guard first(2) else { return false }
-                if s.peek() == .bool { thought = try s.bool() } else { try s.skipValue() }
-            } else if key == "functionCall" {
-                guard s.peek() == .null else { return false }
-                try s.skipValue()
-            } else {
-                try s.skipValue()
+        let common = try s.readObject(Keys.part) { s, member in
+            switch member {
+            case 0: text = try s.stringOrNull()
+            case 1: if s.peek() == .bool { thought = try s.bool() } else { try s.skipValue() }
+            default: try s.null()  // functionCall: null only
             }
+            return true
         }
+        guard common else { return false }
         if let text, !text.isEmpty { parts.append(thought ? .reasoningDelta(text) : .textDelta(text)) }
         return true
     }

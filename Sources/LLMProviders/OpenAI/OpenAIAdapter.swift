@@ -54,93 +54,50 @@ public struct OpenAIAdapter: ProviderAdapter {
     /// an error, a duplicate or escaped key, an unexpected type, malformed JSON) gives nil, and
     /// `anyResponse` reads the body. When it answers, it answers what `anyResponse` would.
     static func commonResponse(_ bytes: UnsafeBufferPointer<UInt8>) -> ChatResponse? {
-        var s = JSONScanner(bytes)
-        var id: String? = nil, content: String? = nil, refusal: String? = nil
-        var reasoningContent: String? = nil, reasoning: String? = nil, finish: String? = nil
-        var usage: Usage? = nil
-        var choices = 0
-        var seen: UInt16 = 0
-        func first(_ bit: UInt16) -> Bool {
-            defer { seen |= bit }
-            return seen & bit == 0
-        }
-        do {
-            try s.beginObject()
-            while let key = try s.nextKey() {
-                guard key.isPlain else { return nil }
-                if key == "id" {
-                    guard first(1) else { return nil }
-                    id = try s.stringOrNull()
-                } else if key == "choices" {
-                    guard first(2) else { return nil }
-                    try s.beginArray()
-                    while try s.nextElement() {
+        var id: String? = nil, message = OpenAIMapping.TextFields(), finish: String? = nil, usage: Usage? = nil
+        var choices = 0, sawChoices = false
+        let common = JSONScanner.read(bytes) { s in
+            try s.readObject(Keys.response) { s, member in
+                switch member {
+                case 0: id = try s.stringOrNull()
+                case 1:
+                    sawChoices = true
+                    return try s.readArray { s in
                         choices += 1
-                        guard choices == 1 else { return nil }
-                        try s.beginObject()
-                        while let k = try s.nextKey() {
-                            guard k.isPlain else { return nil }
-                            if k == "message" {
-                                guard first(4) else { return nil }
-                                try s.beginObject()
-                                while let m = try s.nextKey() {
-                                    guard m.isPlain else { return nil }
-                                    if m == "content" {
-                                        guard first(8) else { return nil }
-                                        content = try s.stringOrNull()
-                                    } else if m == "refusal" {
-                                        guard first(16) else { return nil }
-                                        refusal = try s.stringOrNull()
-                                    } else if m == "reasoning_content" {
-                                        guard first(32) else { return nil }
-                                        reasoningContent = try s.stringOrNull()
-                                    } else if m == "reasoning" {
-                                        guard first(64) else { return nil }
-                                        reasoning = try s.stringOrNull()
-                                    } else if m == "tool_calls" {
-                                        guard s.peek() == .null else { return nil }
-                                        try s.skipValue()
-                                    } else {
-                                        try s.skipValue()
-                                    }
-                                }
-                            } else if k == "finish_reason" {
-                                guard first(128) else { return nil }
-                                finish = try s.stringOrNull()
-                            } else {
-                                try s.skipValue()
+                        return try choices == 1 && s.readObject(Keys.choice) { s, field in
+                            if field == 0 {
+                                return try s.readObject(OpenAIMapping.TextFields.keys) { s, f in try message.read(&s, field: f) }
                             }
+                            finish = try s.stringOrNull()
+                            return true
                         }
                     }
-                } else if key == "usage" {
-                    guard first(256) else { return nil }
-                    if s.peek() == .null {
-                        try s.skipValue()
-                    } else {
-                        guard s.peek() == .object else { return nil }
+                case 2:
+                    if s.peek() == .null { try s.null() } else {
+                        guard s.peek() == .object else { return false }
                         usage = OpenAIMapping.usage(try JSONParser.parse(buffer: try s.rawValue()))
                     }
-                } else if key == "error" {
-                    guard s.peek() == .null else { return nil }
-                    try s.skipValue()
-                } else {
-                    try s.skipValue()
+                default: try s.null()  // error
                 }
+                return true
             }
-            try s.finish()
-        } catch {
-            return nil
         }
-        guard seen & 2 != 0 else { return nil }  // no choices: malformed, for the full parse to say
+        guard common, sawChoices else { return nil }  // no choices: malformed, for the full parse to say
         var out = ChatResponse(providerMessageId: id)
         if choices == 1 {
-            out.text = content ?? ""
-            if out.text.isEmpty, let refusal { out.text = refusal }
-            out.reasoning = reasoningContent ?? reasoning ?? ""
+            out.text = message.content ?? ""
+            if out.text.isEmpty, let refusal = message.refusal { out.text = refusal }
+            out.reasoning = message.reasoningText ?? ""
             out.finishReason = finish.map(OpenAIMapping.finishReason) ?? .stop
         }
         out.usage = usage
         return out
+    }
+
+    /// The members `commonResponse` reads, by object.
+    enum Keys {
+        static let response: [StaticString] = ["id", "choices", "usage", "error"]
+        static let choice: [StaticString] = ["message", "finish_reason"]
     }
 
     public func parseError(status: Int, headers: [(String, String)], body: [UInt8], apiKey: SecretKey?) -> ProviderError {

@@ -54,4 +54,26 @@ enum OpenAIMapping {
         if ErrorClassifier.isContextWindow(message) { return .contextWindowExceeded }
         return .server
     }
+
+    /// The text members of a message (plain answer) or a delta (stream chunk), as the fast
+    /// paths read them with `JSONScanner`; `tool_calls` may only be null there.
+    struct TextFields {
+        static let keys: [StaticString] = ["content", "refusal", "reasoning_content", "reasoning", "tool_calls"]
+        var content: String? = nil, refusal: String? = nil, reasoningContent: String? = nil, reasoning: String? = nil
+
+        /// Reads the value of `keys[field]`.
+        mutating func read(_ s: inout JSONScanner, field: Int) throws -> Bool {
+            switch field {
+            case 0: content = try s.stringOrNull()
+            case 1: refusal = try s.stringOrNull()
+            case 2: reasoningContent = try s.stringOrNull()
+            case 3: reasoning = try s.stringOrNull()
+            default: try s.null()
+            }
+            return true
+        }
+
+        /// `reasoning_content`, else `reasoning` (as the full parse reads them).
+        var reasoningText: String? { reasoningContent ?? reasoning }
+    }
 }

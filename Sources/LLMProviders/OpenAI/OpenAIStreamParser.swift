@@ -64,85 +64,40 @@ public struct OpenAIStreamParser: ProviderStreamParser {
     /// nil, and the full parse (`anyChunk`) reads the chunk. When it answers, it answers what
     /// the full parse would.
     static func commonChunk(_ bytes: UnsafeBufferPointer<UInt8>) -> [ChatEvent]? {
-        var s = JSONScanner(bytes)
         var out: [ChatEvent] = []
-        do {
-            try s.beginObject()
-            var sawChoices = false
-            while let key = try s.nextKey() {
-                guard key.isPlain else { return nil }
-                if key == "choices" {
-                    guard !sawChoices else { return nil }
-                    sawChoices = true
-                    try s.beginArray()
-                    while try s.nextElement() {
-                        guard try commonChoice(&s, into: &out) else { return nil }
-                    }
-                } else if key == "usage" || key == "error" {
-                    guard s.peek() == .null else { return nil }
-                    try s.skipValue()
-                } else {
-                    try s.skipValue()
-                }
+        let common = JSONScanner.read(bytes) { s in
+            try s.readObject(Keys.chunk) { s, member in
+                if member == 0 { return try s.readArray { s in try commonChoice(&s, into: &out) } }
+                try s.null()  // usage, error
+                return true
             }
-            try s.finish()
-        } catch {
-            return nil
         }
-        return out
+        return common ? out : nil
+    }
+
+    /// The members the fast path reads, by object.
+    enum Keys {
+        static let chunk: [StaticString] = ["choices", "usage", "error"]
+        static let choice: [StaticString] = ["index", "delta", "finish_reason"]
     }
 
     /// One element of `choices` (see `commonChunk`); false: not the common shape.
     private static func commonChoice(_ s: inout JSONScanner, into out: inout [ChatEvent]) throws -> Bool {
-        var index: Int? = nil
-        var content: String? = nil, refusal: String? = nil, reasoningContent: String? = nil, reasoning: String? = nil
-        var finish: String? = nil
-        var seen: UInt8 = 0
-        func first(_ bit: UInt8) -> Bool {
-            defer { seen |= bit }
-            return seen & bit == 0
-        }
-        try s.beginObject()
-        while let key = try s.nextKey() {
-            guard key.isPlain else { return false }
-            if key == "index" {
-                guard first(1) else { return false }
-                index = try s.integer()
-            } else if key == "delta" {
-                guard first(2) else { return false }
-                try s.beginObject()
-                while let k = try s.nextKey() {
-                    guard k.isPlain else { return false }
-                    if k == "content" {
-                        guard first(4) else { return false }
-                        content = try s.stringOrNull()
-                    } else if k == "refusal" {
-                        guard first(8) else { return false }
-                        refusal = try s.stringOrNull()
-                    } else if k == "reasoning_content" {
-                        guard first(16) else { return false }
-                        reasoningContent = try s.stringOrNull()
-                    } else if k == "reasoning" {
-                        guard first(32) else { return false }
-                        reasoning = try s.stringOrNull()
-                    } else if k == "tool_calls" {
-                        guard s.peek() == .null else { return false }
-                        try s.skipValue()
-                    } else {
-                        try s.skipValue()
-                    }
-                }
-            } else if key == "finish_reason" {
-                guard first(64) else { return false }
-                finish = try s.stringOrNull()
-            } else {
-                try s.skipValue()
+        var index: Int? = nil, finish: String? = nil
+        var delta = OpenAIMapping.TextFields()
+        let common = try s.readObject(Keys.choice) { s, member in
+            switch member {
+            case 0: index = try s.integer()
+            case 1: return try s.readObject(OpenAIMapping.TextFields.keys) { s, field in try delta.read(&s, field: field) }
+            default: finish = try s.stringOrNull()
             }
+            return true
         }
+        guard common else { return false }
         guard (index ?? 0) == 0 else { return true }
-        if let r = reasoningContent ?? reasoning, !r.isEmpty { out.append(.reasoningDelta(r)) }
-        if let t = content, !t.isEmpty { out.append(.textDelta(t)) }
-        if let t = refusal, !t.isEmpty { out.append(.textDelta(t)) }
+        if let r = delta.reasoningText, !r.isEmpty { out.append(.reasoningDelta(r)) }
+        if let t = delta.content, !t.isEmpty { out.append(.textDelta(t)) }
+        if let t = delta.refusal, !t.isEmpty { out.append(.textDelta(t)) }
         if let reason = finish { out.append(.finish(OpenAIMapping.finishReason(reason))) }
         return true
     }
