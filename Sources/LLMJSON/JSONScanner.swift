@@ -160,6 +160,16 @@ public struct JSONScanner {
         return UnsafeBufferPointer(rebasing: p.buf[start..<p.i])
     }
 
+    /// The next value, which must be null (nil) or an object, parsed whole by `JSONParser` (for
+    /// a small member, such as usage, that is read with the tree's accessors).
+    public mutating func objectOrNull() throws -> JSONValue? {
+        switch peek() {
+        case .null: try null(); return nil
+        case .object: return try JSONParser.parse(buffer: try rawValue())
+        default: throw mismatch("an object or null")
+        }
+    }
+
     /// The next value, which must be a string.
     public mutating func string() throws -> String {
         guard peek() == .string else { throw mismatch("a string") }

@@ -108,22 +108,21 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 
 /// Invariant 4 for one event: where the provider's fast path answers, the full parse agrees.
 func checkFastPath(_ e: SSEEvent) {
-    var data = e.data
     #if FUZZ_OPENAI
-    if data.hasPrefix("[DONE]") { return }
-    guard let fast = data.withUTF8({ OpenAIStreamParser.commonChunk($0) }) else { return }
+    if e.data.hasPrefix("[DONE]") { return }
+    guard let fast = e.withData({ OpenAIStreamParser.commonChunk($0) }) else { return }
     var full: [ChatEvent] = []
     OpenAIStreamParser.anyChunk(e.data, atEnd: false, into: &full)
     check(fast == full, "OpenAI commonChunk differs:\n data: \(e.data)\n fast: \(fast)\n full: \(full)")
     #elseif FUZZ_ANTHROPIC
     guard e.event == nil || e.event == "content_block_delta",
-          let fast = data.withUTF8({ AnthropicStreamParser.commonDelta($0, eventName: e.event) }) else { return }
+          let fast = e.withData({ AnthropicStreamParser.commonDelta($0, eventName: e.event) }) else { return }
     var parser = AnthropicStreamParser()
     var full: [ChatEvent] = []
     parser.anyEvent(e, atEnd: false, into: &full)
     check(fast == full, "Anthropic commonDelta differs:\n event: \(String(describing: e.event)) data: \(e.data)\n fast: \(fast)\n full: \(full)")
     #else
-    guard data.withUTF8({ GeminiStreamParser.commonChunk($0) }) != nil else { return }
+    guard e.withData({ GeminiStreamParser.commonChunk($0) }) != nil else { return }
     // Through `feed` (which takes the fast path) and through the full parse, on fresh parsers.
     var viaFeed = GeminiStreamParser()
     let text = e.data.split(separator: "\n", omittingEmptySubsequences: false).map { "data: " + $0 }.joined(separator: "\n") + "\n\n"

@@ -30,8 +30,7 @@ public struct AnthropicStreamParser: ProviderStreamParser {
     private mutating func handle(_ e: SSEEvent, atEnd: Bool, into out: inout [ChatEvent]) {
         if let name = e.event, !Self.known.contains(name) { return }  // ping and future event types
         if e.event == nil || e.event == "content_block_delta" {
-            var data = e.data
-            if let events = data.withUTF8({ Self.commonDelta($0, eventName: e.event) }) {
+            if let events = e.withData({ Self.commonDelta($0, eventName: e.event) }) {
                 out += events
                 return
             }

@@ -21,6 +21,12 @@ public struct SSEEvent: Sendable, Equatable {
         self.id = id
         self.retry = retry
     }
+
+    /// Runs `body` over the UTF-8 bytes of `data` (without a copy: it is a native string).
+    func withData<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        var data = data
+        return try data.withUTF8(body)
+    }
 }
 
 /// An incremental Server-Sent Events parser (WHATWG rules). Bytes may be split anywhere,

@@ -24,8 +24,7 @@ public struct GeminiStreamParser: ProviderStreamParser {
     }
 
     private mutating func handle(_ e: SSEEvent, atEnd: Bool, into out: inout [ChatEvent]) {
-        var data = e.data
-        if let c = data.withUTF8({ Self.commonChunk($0) }) {
+        if let c = e.withData({ Self.commonChunk($0) }) {
             out += c.parts
             if let reason = c.finishReason {
                 out.append(.finish(GeminiMapping.finishReason(reason, hasFunctionCall: toolCount > 0)))
@@ -108,10 +107,7 @@ public struct GeminiStreamParser: ProviderStreamParser {
                         return try candidates == 1 && commonCandidate(&s, into: &out)
                     }
                 case 1:
-                    if s.peek() == .null { try s.null() } else {
-                        guard s.peek() == .object else { return false }
-                        out.usage = GeminiMapping.usage(try JSONParser.parse(buffer: try s.rawValue()))
-                    }
+                    out.usage = try s.objectOrNull().map(GeminiMapping.usage)
                 case 2: try s.null()  // error
                 default: return false  // promptFeedback
                 }

@@ -73,10 +73,7 @@ public struct OpenAIAdapter: ProviderAdapter {
                         }
                     }
                 case 2:
-                    if s.peek() == .null { try s.null() } else {
-                        guard s.peek() == .object else { return false }
-                        usage = OpenAIMapping.usage(try JSONParser.parse(buffer: try s.rawValue()))
-                    }
+                    usage = try s.objectOrNull().map(OpenAIMapping.usage)
                 default: try s.null()  // error
                 }
                 return true

@@ -24,8 +24,7 @@ public struct OpenAIStreamParser: ProviderStreamParser {
             completed = true
             return
         }
-        var data = e.data
-        if let events = data.withUTF8({ Self.commonChunk($0) }) {
+        if let events = e.withData({ Self.commonChunk($0) }) {
             out += events
         } else {
             Self.anyChunk(e.data, atEnd: atEnd, into: &out)
