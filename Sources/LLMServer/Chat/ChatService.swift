@@ -371,11 +371,13 @@ struct ChatService {
         // The "chat" log line is written once the request is recorded: an operator (or a test in
         // another process) who sees it can read the record.
         let logger = services.logger
-        let logLine: Logger.Metadata = [
-            "status": "\(status.rawValue)", "provider": "\(model.provider.rawValue)", "model": "\(model.modelName)",
-            "input_tokens": "\(usage.inputTokens)", "output_tokens": "\(usage.outputTokens)",
-            "latency_ms": "\(Self.ms(since: started))", "key_source": "\(keySource.rawValue)",
-        ]
+        // One preformatted message, not a metadata dictionary: the same "key=value" text in a
+        // fixed order, for a fifth of the cost (hashing seven keys, then walking them).
+        let logLine: Logger.Message = """
+            chat status=\(status.rawValue) provider=\(model.provider.rawValue) model=\(model.modelName) \
+            input_tokens=\(usage.inputTokens) output_tokens=\(usage.outputTokens) \
+            latency_ms=\(Self.ms(since: started)) key_source=\(keySource.rawValue)
+            """
         var ids: (conversationId: String, assistantMessageId: String?)? = nil
         if let usageID {
             let settlement = ChatSettlement(
@@ -385,18 +387,18 @@ struct ChatService {
                 cost: cost.stored, latencyMs: Self.ms(since: started))
             if db.deferredRecordsFailing {
                 ids = try await db.settleChat(settlement)
-                logger.info("chat", metadata: logLine)
+                logger.info(logLine)
             } else {
                 ids = db.settleChatDeferred(settlement) { error in
                     if let error {
                         logger.error("a chat's conversation could not be recorded; its usage is recorded alone",
                                      metadata: ["usage_id": "\(usageID)", "type": "\(ErrorMapping.wire(error).type)"])
                     }
-                    logger.info("chat", metadata: logLine)
+                    logger.info(logLine)
                 }
             }
         } else {
-            logger.info("chat", metadata: logLine)
+            logger.info(logLine)
         }
         return [
             "id": .optional(ids?.assistantMessageId), "conversation_id": .optional(ids?.conversationId),
