@@ -99,6 +99,14 @@ final class FakeHTTPHandler: ChannelInboundHandler {
                 context.flush()
                 context.close(promise: nil)
                 return
+            case .gate(let gate):
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let next = index + 1
+                gate.whenOpen(on: context.eventLoop) {
+                    let (handler, context) = bound.value
+                    handler.run(plan, from: next, keepAlive: keepAlive, context: context)
+                }
+                return
             }
             index += 1
         }

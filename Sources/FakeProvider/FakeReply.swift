@@ -36,6 +36,8 @@ enum FakeStep {
     case filler(bytes: Int)
     /// Close the connection (no response end).
     case close
+    /// Wait until the gate is opened.
+    case gate(FakeGate)
 }
 
 /// A provider-neutral description of a successful (or deliberately broken) answer.
@@ -65,6 +67,8 @@ struct FakeAnswer {
     var finish: FakeFinish = .stop
     var delayMs: Int = 0
     var ending: Ending = .complete
+    /// Nothing after the response head until this gate opens.
+    var gate: FakeGate? = nil
 }
 
 extension FakeScenario {
@@ -82,6 +86,8 @@ extension FakeScenario {
             return FakeAnswer(text: chunks, usage: usage, ending: .dropBeforeUsage)
         case let .slowStream(chunks, usage, delay):
             return FakeAnswer(text: chunks, usage: usage, delayMs: delay)
+        case let .held(chunks, usage, gate):
+            return FakeAnswer(text: chunks, usage: usage, gate: gate)
         case .httpError, .rateLimited, .overloaded, .insufficientQuota, .hang, .hugeBody, .reset:
             return nil
         }
@@ -89,6 +95,14 @@ extension FakeScenario {
 }
 
 extension FakePlan {
+    /// This plan, waiting at `gate` (if any) before its first body step.
+    func held(at gate: FakeGate?) -> FakePlan {
+        guard let gate else { return self }
+        var plan = self
+        plan.steps.insert(.gate(gate), at: 0)
+        return plan
+    }
+
     /// A non-streaming body cut in half, then the connection closed (content-length promises all of it).
     static func truncated(body: String, contentType: String = "application/json") -> FakePlan {
         let bytes = Array(body.utf8)

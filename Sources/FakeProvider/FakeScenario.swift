@@ -74,6 +74,9 @@ public enum FakeScenario: Sendable {
     case hang
     /// Like `.text`, with a delay before each chunk — for cancellation tests.
     case slowStream(chunks: [String], usage: FakeUsage, chunkDelayMs: Int)
+    /// Like `.text`, but after the response head nothing is sent until the test opens `gate`:
+    /// requests held in flight for exactly as long as a test needs.
+    case held(chunks: [String], usage: FakeUsage, gate: FakeGate)
     /// A 200 JSON-ish body of exactly that many bytes, streamed without holding it in memory.
     case hugeBody(bytes: Int)
     /// Sends the 200 response head, then closes the connection (no body, no chunked terminator).

@@ -83,6 +83,28 @@ import Testing
         }
     }
 
+    @Test func heldAnswersGoOnOnceTheirGateOpens() async throws {
+        try await withFakeServer { server in
+            let gate = FakeGate()
+            server.enqueue(.held(chunks: ["Hel", "lo"], usage: FakeUsage(input: 1, output: 2), gate: gate), for: .openai)
+            server.enqueue(.held(chunks: ["Hi"], usage: FakeUsage(input: 1, output: 1), gate: gate), for: .openai)
+            let port = server.port
+            let connection = try await offPool { try RawConnection(port: port) }
+            try await offPool {
+                try connection.sendRequest(path: "/v1/chat/completions", headers: openAIHeaders, body: #"{"stream":true}"#)
+            }
+            await server.waitForRequests(count: 1)
+            gate.open()
+            let streamed = try await offPool { try connection.readResponse() }
+            #expect(streamed.status == 200)
+            #expect(streamed.text.contains(#"{"content":"Hel"}"#) && streamed.text.contains(#"{"content":"lo"}"#))
+            #expect(streamed.chunkTexts.last == "data: [DONE]\n\n")
+            // An open gate holds nothing back.
+            let plain = try await exchange(port: port, path: "/v1/chat/completions", headers: openAIHeaders, body: #"{}"#)
+            #expect(plain.text.contains(#""content":"Hi""#))
+        }
+    }
+
     @Test func hangNeverAnswersUntilTheClientCloses() async throws {
         try await withFakeServer { server in
             server.enqueue(.hang, for: .google)

@@ -155,26 +155,30 @@ struct UsageTests {
         let before = try await h.admin.result("users/me")
         #expect(before["monthly_budget_usd"]?.decimal == Decimal("0.004"))
         #expect(before["spent_this_month_usd"]?.decimal == 0)
-        for _ in 0..<3 {
-            h.fake.enqueue(.slowStream(chunks: ["a", "b"], usage: FakeUsage(input: 11, output: 6, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                       chunkDelayMs: 1000), for: .anthropic)
+        // Two streams held upstream (after their response heads) until the third is answered:
+        // both reservations are committed before the third request is sent, and neither
+        // stream can end (and release its reservation) before the third has been refused.
+        let gate = FakeGate()
+        for _ in 0..<2 {
+            h.fake.enqueue(.held(chunks: ["a", "b"], usage: FakeUsage(input: 11, output: 6, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                                 gate: gate), for: .anthropic)
         }
-        let ids: [JSONValue] = ["b1", "b2", "b3"]
-        for id in ids {
+        let held: [JSONValue] = ["b1", "b2"]
+        for id in held {
             h.admin.send(["jsonrpc": "2.0", "id": id, "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
         }
-        var ok = 0, refused = 0
-        for id in ids {
+        await h.fake.waitForRequests(count: 2)
+        h.admin.send(["jsonrpc": "2.0", "id": "b3", "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
+        let third = try await h.admin.response(id: "b3")
+        #expect(third["error"]?["code"] == 402)
+        #expect(third["error"]?["data"]?["type"] == "budget_exceeded")
+        #expect(third["error"]?["data"]?["remaining_usd"] != nil)
+        #expect(h.fake.requests.count == 2, "the refused request never reached the provider")
+        gate.open()
+        for id in held {
             let r = try await h.admin.response(id: id)
-            if r["result"] != nil { ok += 1 }
-            if r["error"]?["code"] == 402 {
-                refused += 1
-                #expect(r["error"]?["data"]?["type"] == "budget_exceeded")
-                #expect(r["error"]?["data"]?["remaining_usd"] != nil)
-            }
+            #expect(r["result"]?["message"]?["content"] == "ab", "\(r)")
         }
-        #expect(ok == 2)
-        #expect(refused == 1)
         let after = try await h.admin.result("users/me")
         #expect(after["spent_this_month_usd"]?.decimal == Decimal("0.000246"))
         #expect(after["reserved_usd"]?.decimal == 0)
