@@ -271,19 +271,14 @@ struct Parser {
 
     /// Inside a string: passes over eight bytes at a time while none of them is a quote, a
     /// backslash, a control character or non-ASCII, so the byte-by-byte loops that follow see
-    /// only the bytes near such a one. (The test may flag a byte after a real one, never miss
-    /// one: a flagged word is left to the byte loop.)
+    /// only the bytes near such a one.
     @inline(__always)
     mutating func skipPlainWords() {
         guard let base = buf.baseAddress else { return }
         let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         while i + 8 <= buf.count {
             let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
-            let control = (w &- ones &* 0x20) & ~w
-            let found = control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | w
-            if found & highs != 0 { return }
+            if StringWord.flags(w) != 0 { return }
             i += 8
         }
     }
@@ -323,5 +318,21 @@ struct Parser {
             i += 1
         }
         return v
+    }
+}
+
+/// Eight bytes of a JSON string at once, for the parser and the writer.
+enum StringWord {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Non-zero when one of the eight bytes is a quote, a backslash, a control character or
+    /// 0x80 and above. It may flag a byte after a real one, never misses one: a flagged word is
+    /// left to a byte-by-byte loop.
+    @inline(__always)
+    static func flags(_ w: UInt64) -> UInt64 {
+        let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+        let control = (w &- ones &* 0x20) & ~w
+        return (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | w) & highs
     }
 }

@@ -66,21 +66,18 @@ public enum JSONWriter {
     }
 
     /// How many leading bytes need no escape: eight at a time while a word has no quote,
-    /// backslash, control character or byte of 0x7F and above (the word test may flag a byte
-    /// after a real one, never miss one), then byte by byte (non-ASCII needs no escape).
+    /// backslash, control character or byte of 0x7F and above (`StringWord`), then byte by
+    /// byte (non-ASCII needs no escape).
     @inline(__always)
     static func plainPrefix(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
         guard let base = utf8.baseAddress else { return 0 }
         let raw = UnsafeRawPointer(base)
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var i = 0
         while i + 8 <= utf8.count {
             let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
-            let control = (w &- ones &* 0x20) & ~w
-            let del = w &+ ones  // 0x7F + 1 sets a high bit (a carry comes only from 0xFF, flagged by `w`)
-            let found = control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | w | del
-            if found & highs != 0 { break }
+            // 0x7F + 1 sets a high bit (a carry comes only from 0xFF, flagged already).
+            let del = (w &+ StringWord.ones) & StringWord.highs
+            if StringWord.flags(w) | del != 0 { break }
             i += 8
         }
         while i < utf8.count {
