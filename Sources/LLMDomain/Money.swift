@@ -59,27 +59,31 @@ public struct PricePerMillion: Sendable, Hashable, Codable, CustomStringConverti
 /// Exact decimal text from a fixed-point integer, without Decimal arithmetic (which is slow):
 /// `fixedPoint(3_750_000, scale: 6)` is "3.75", `fixedPoint(-5, scale: 12)` is "-0.000000000005".
 public func fixedPointString(_ value: Int64, scale: Int) -> String {
-    // Digits from the right, into a small buffer (no intermediate strings).
-    var magnitude = value.magnitude
-    var digits = [UInt8](repeating: 0, count: 24 + max(0, scale))
-    var n = 0
-    repeat {
-        digits[n] = UInt8(48 + magnitude % 10)
-        magnitude /= 10
-        n += 1
-    } while magnitude > 0
-    while n <= scale { digits[n] = 48; n += 1 }  // at least one digit before the point
-    var fractionEnd = 0  // trailing zeros of the fraction are dropped
-    while fractionEnd < scale && digits[fractionEnd] == 48 { fractionEnd += 1 }
-    var out = [UInt8]()
-    out.reserveCapacity(n + 2)
-    if value < 0 { out.append(UInt8(ascii: "-")) }
-    for i in stride(from: n - 1, through: scale, by: -1) { out.append(digits[i]) }
-    if fractionEnd < scale {
-        out.append(UInt8(ascii: "."))
-        for i in stride(from: scale - 1, through: fractionEnd, by: -1) { out.append(digits[i]) }
+    // Digits from the right into a stack buffer, then the text written once into the string
+    // (two arrays and a copy per amount were ~1.8 k instructions; a chat answer writes three).
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24 + max(0, scale)) { digits in
+        var magnitude = value.magnitude
+        var n = 0
+        repeat {
+            digits[n] = UInt8(48 + magnitude % 10)
+            magnitude /= 10
+            n += 1
+        } while magnitude > 0
+        while n <= scale { digits[n] = 48; n += 1 }  // at least one digit before the point
+        var fractionEnd = 0  // trailing zeros of the fraction are dropped
+        while fractionEnd < scale && digits[fractionEnd] == 48 { fractionEnd += 1 }
+        let length = (value < 0 ? 1 : 0) + (n - scale) + (fractionEnd < scale ? 1 + scale - fractionEnd : 0)
+        return String(unsafeUninitializedCapacity: length) { out in
+            var o = 0
+            if value < 0 { out[o] = UInt8(ascii: "-"); o += 1 }
+            for i in stride(from: n - 1, through: scale, by: -1) { out[o] = digits[i]; o += 1 }
+            if fractionEnd < scale {
+                out[o] = UInt8(ascii: "."); o += 1
+                for i in stride(from: scale - 1, through: fractionEnd, by: -1) { out[o] = digits[i]; o += 1 }
+            }
+            return o
+        }
     }
-    return String(decoding: out, as: UTF8.self)
 }
 
 extension Money {
