@@ -77,43 +77,53 @@ struct Parser {
 
     mutating func object(depth: Int) throws -> JSONValue {
         if depth > maxDepth { throw error("nesting deeper than \(maxDepth)") }
-        i += 1
         var entries: [(String, JSONValue)] = []
-        skipWS()
-        if i < buf.count, buf[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject()) }
-        while true {
-            skipWS()
-            guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-            let k = try string()
-            skipWS()
-            guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            i += 1
-            skipWS()
-            let v = try value(depth: depth)
-            entries.append((k, v))
-            skipWS()
-            guard i < buf.count else { throw error("unexpected end of input in an object") }
-            if buf[i] == UInt8(ascii: ",") { i += 1; continue }
-            if buf[i] == UInt8(ascii: "}") { i += 1; return .object(JSONObject(entries)) }
-            throw error("expected ',' or '}'")
+        try items(close: UInt8(ascii: "}")) { p in
+            try p.expectKey()
+            let k = try p.string()
+            try p.colon()
+            entries.append((k, try p.value(depth: depth)))
         }
+        return .object(JSONObject(entries))
     }
 
     mutating func array(depth: Int) throws -> JSONValue {
         if depth > maxDepth { throw error("nesting deeper than \(maxDepth)") }
-        i += 1
         var items: [JSONValue] = []
+        try self.items(close: UInt8(ascii: "]")) { p in items.append(try p.value(depth: depth)) }
+        return .array(items)
+    }
+
+    /// An object's members or an array's elements, from its opening bracket to `close`: each
+    /// read by `element` (white space around it skipped), separated by commas.
+    @inline(__always)
+    mutating func items(close: UInt8, _ element: (inout Parser) throws -> Void) throws {
+        i += 1
         skipWS()
-        if i < buf.count, buf[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        if i < buf.count, buf[i] == close { i += 1; return }
         while true {
             skipWS()
-            items.append(try value(depth: depth))
+            try element(&self)
             skipWS()
-            guard i < buf.count else { throw error("unexpected end of input in an array") }
+            let inObject = close == UInt8(ascii: "}")
+            guard i < buf.count else { throw error(inObject ? "unexpected end of input in an object" : "unexpected end of input in an array") }
             if buf[i] == UInt8(ascii: ",") { i += 1; continue }
-            if buf[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-            throw error("expected ',' or ']'")
+            if buf[i] == close { i += 1; return }
+            throw error(inObject ? "expected ',' or '}'" : "expected ',' or ']'")
         }
+    }
+
+    /// A member's key must be a string.
+    func expectKey() throws {
+        guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+    }
+
+    /// After a member's key: the colon, and the white space after it.
+    mutating func colon() throws {
+        skipWS()
+        guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw error("expected ':'") }
+        i += 1
+        skipWS()
     }
 
     mutating func number() throws -> JSONNumber {
@@ -228,38 +238,15 @@ struct Parser {
         switch buf[i] {
         case UInt8(ascii: "{"):
             if depth + 1 > maxDepth { throw error("nesting deeper than \(maxDepth)") }
-            i += 1
-            skipWS()
-            if i < buf.count, buf[i] == UInt8(ascii: "}") { i += 1; return }
-            while true {
-                skipWS()
-                guard i < buf.count, buf[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                try skipString()
-                skipWS()
-                guard i < buf.count, buf[i] == UInt8(ascii: ":") else { throw error("expected ':'") }
-                i += 1
-                skipWS()
-                try skipValue(depth: depth + 1)
-                skipWS()
-                guard i < buf.count else { throw error("unexpected end of input in an object") }
-                if buf[i] == UInt8(ascii: ",") { i += 1; continue }
-                if buf[i] == UInt8(ascii: "}") { i += 1; return }
-                throw error("expected ',' or '}'")
+            try items(close: UInt8(ascii: "}")) { p in
+                try p.expectKey()
+                try p.skipString()
+                try p.colon()
+                try p.skipValue(depth: depth + 1)
             }
         case UInt8(ascii: "["):
             if depth + 1 > maxDepth { throw error("nesting deeper than \(maxDepth)") }
-            i += 1
-            skipWS()
-            if i < buf.count, buf[i] == UInt8(ascii: "]") { i += 1; return }
-            while true {
-                skipWS()
-                try skipValue(depth: depth + 1)
-                skipWS()
-                guard i < buf.count else { throw error("unexpected end of input in an array") }
-                if buf[i] == UInt8(ascii: ",") { i += 1; continue }
-                if buf[i] == UInt8(ascii: "]") { i += 1; return }
-                throw error("expected ',' or ']'")
-            }
+            try items(close: UInt8(ascii: "]")) { p in try p.skipValue(depth: depth + 1) }
         case UInt8(ascii: "\""): try skipString()
         case UInt8(ascii: "t"): try literal("true")
         case UInt8(ascii: "f"): try literal("false")
