@@ -19,6 +19,8 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         // glibc's malloc controls (malloc.h).
         .systemLibrary(name: "CMalloc"),
+        // Linux calls the Glibc module does not export (a write that never waits).
+        .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
@@ -53,7 +55,7 @@ let package = Package(
         // The methods, sessions, transports (stdio, Unix socket) and wiring.
         .target(name: "LLMServer", dependencies: [
             "JSONRPC", "LLMJSON", "LLMDomain", "LLMProviders", "LLMCatalog", "LLMCrypto", "LLMStore", "LLMHTTP", "CMalloc",
-            "Threading",
+            "CLinux", "Threading",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

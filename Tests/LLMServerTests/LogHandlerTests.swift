@@ -1,5 +1,6 @@
 import Foundation
 import LLMServer
+import LLMTestSupport
 import Logging
 import Testing
 
@@ -34,7 +35,7 @@ import Testing
         return Array((String(repeating: "0", count: 5 - n.count) + n + String(repeating: "x", count: 94) + "\n").utf8)
     }
 
-    @Test(.timeLimit(.minutes(3))) func aSinkNeverBlocksAndSaysHowManyLinesItDropped() async throws {
+    @Test(.timeLimit(.minutes(3))) func aSinkNeverBlocksAndSaysHowManyLinesItDropped() throws {
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         defer { close(fds[0]) }
@@ -43,10 +44,10 @@ import Testing
         // rest are dropped. A write that blocked would hang the test here.
         let total = 2000
         for i in 0..<total { sink.write(Self.numbered(i)) }
-        let reader = Task.detached { FileHandle(fileDescriptor: fds[0], closeOnDealloc: false).readDataToEndOfFile() }
+        let reader = ThreadReader(fd: fds[0])
         #expect(sink.flush(seconds: 30))
         close(fds[1])
-        let text = String(decoding: await reader.value, as: UTF8.self)
+        let text = String(decoding: reader.wait(), as: UTF8.self)
         // In order: numbered lines, and after a run of them a note counting the lines dropped
         // right after that run (the next number is that many further on).
         let prefix = " warning llmrpc: log lines dropped count="

@@ -18,7 +18,6 @@ public final class LogSink: @unchecked Sendable {
 
     private let fd: Int32
     private let maxQueued: Int
-    private let isSocket: Bool
     private let cond = PosixCondition()
     // locked
     private var queue: [UInt8] = []
@@ -26,12 +25,12 @@ public final class LogSink: @unchecked Sendable {
     private var dropped = 0
     private var failed = false
     private var threadStarted = false
+    private var immediate: ImmediateWrite
 
     public init(fd: Int32, maxQueued: Int = 1 << 20) {
         self.fd = fd
         self.maxQueued = maxQueued
-        var st = stat()
-        isSocket = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
+        immediate = ImmediateWrite(fd: fd)
     }
 
     /// Writes `line` (which ends with a newline) now if it can without waiting, else queues it.
@@ -40,7 +39,7 @@ public final class LogSink: @unchecked Sendable {
         defer { cond.unlock() }
         if failed { return }
         if queue.isEmpty && !writing {
-            let n = FDLineWriter.writeIfRoom(fd, isSocket: isSocket, line) ?? 0
+            let n = immediate.attempt(line) ?? 0
             if n == line.count { return }
             if n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK {
                 // Closed or broken for good (nothing more is written), or failing for now (a

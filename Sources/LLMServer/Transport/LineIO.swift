@@ -1,4 +1,5 @@
 import Threading
+import CLinux
 import JSONRPC
 import LLMHTTP
 import Logging
@@ -23,8 +24,8 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     /// The writer thread is writing a batch taken from the queue.
     private var writing = false
     private var threadStarted = false
-    /// A socket takes a non-blocking send (`MSG_DONTWAIT`) directly: no `poll` first.
-    private let isSocket: Bool
+    /// How a line is written without waiting (with `cond` held).
+    private var immediate: ImmediateWrite
     /// Called once when a write fails (the peer is gone).
     var onFailure: (@Sendable () -> Void)?
     private let waiters = Mutex<[CheckedContinuation<Void, Never>]>([])
@@ -32,8 +33,7 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     init(fd: Int32, maxUnsent: Int) {
         self.fd = fd
         self.maxUnsent = maxUnsent
-        var st = stat()
-        isSocket = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
+        immediate = ImmediateWrite(fd: fd)
     }
 
     /// Queues a line for the writer thread, starting it if needed. With `cond` held.
@@ -50,11 +50,11 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
     func writeLine(_ bytes: [UInt8]) {
         cond.lock()
         if closed || failed { cond.unlock(); return }
-        // The common case, written here at once: nothing queued or being written, a line that
-        // fits a pipe's atomic write, and room for it now. Handing every line to the writer
-        // thread cost a thread wake-up per answer and per stream chunk, and on a busy core the
-        // answer waited behind whatever the caller did next.
-        if queue.isEmpty && !writing, let n = Self.writeIfRoom(fd, isSocket: isSocket, bytes) {
+        // The common case, written here at once: nothing queued or being written, and room for
+        // the line now. Handing every line to the writer thread cost a thread wake-up per answer
+        // and per stream chunk, and on a busy core the answer waited behind whatever the caller
+        // did next.
+        if queue.isEmpty && !writing, let n = immediate.attempt(bytes) {
             if n == bytes.count { cond.unlock(); return }
             if n < 0 && errno != EINTR && errno != EAGAIN {
                 failed = true
@@ -71,25 +71,6 @@ final class FDLineWriter: RPCOutput, @unchecked Sendable {
         }
         enqueueLocked(bytes)
         cond.unlock()
-    }
-
-    /// PIPE_BUF: a write of at most this many bytes to a pipe with room is never split.
-    static let atomicWrite = 4096
-
-    /// Writes `bytes` only if that cannot wait: a non-blocking send on a socket; on anything
-    /// else a write when the bytes fit a pipe's atomic write and `poll` says there is room.
-    /// nil when not tried (no room now, or too long), else what send/write returned.
-    static func writeIfRoom(_ fd: Int32, isSocket: Bool, _ bytes: [UInt8]) -> Int? {
-        if !isSocket && !(bytes.count <= atomicWrite && writableNow(fd)) { return nil }
-        return bytes.withUnsafeBytes { raw in
-            isSocket ? send(fd, raw.baseAddress!, raw.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
-                     : write(fd, raw.baseAddress!, raw.count)
-        }
-    }
-
-    static func writableNow(_ fd: Int32) -> Bool {
-        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        return poll(&p, 1, 0) == 1 && (p.revents & Int16(POLLOUT)) != 0 && (p.revents & Int16(POLLERR | POLLHUP)) == 0
     }
 
     func waitUntilWritable() async {
@@ -233,5 +214,53 @@ final class LineReader: @unchecked Sendable {
             while reader.readOnce() {}
             done()
         }
+    }
+}
+
+/// Writes a line to a descriptor only if that cannot wait, by the cheapest means the descriptor
+/// allows: a socket takes a non-blocking `send` (`MSG_DONTWAIT`), a pipe a non-blocking write
+/// (`RWF_NOWAIT`: all of a line of up to `PIPE_BUF` bytes or nothing, a longer line whole or in
+/// part). Anything else (a terminal, a file, or a pipe on a kernel without the flag) is written
+/// when the line fits a pipe's atomic write and `poll` says there is room. (Before `RWF_NOWAIT`
+/// every line to a pipe took a `poll` first, one more system call per answer, stream chunk and
+/// log line, and a line over 4 KB, a long answer, always went to a writer thread.)
+/// Not thread-safe: its owner calls it under its lock.
+struct ImmediateWrite {
+    enum Kind: Equatable { case socket, pipe, polled }
+    let fd: Int32
+    private(set) var kind: Kind
+
+    init(fd: Int32) {
+        self.fd = fd
+        var st = stat()
+        let type = fstat(fd, &st) == 0 ? st.st_mode & S_IFMT : 0
+        kind = type == S_IFSOCK ? .socket : type == S_IFIFO ? .pipe : .polled
+    }
+
+    /// PIPE_BUF: a write of at most this many bytes to a pipe with room is never split.
+    static let atomicWrite = 4096
+
+    /// nil when not tried (no room now, or too long to try), else what the write returned: the
+    /// bytes written, or -1 with `errno` (`EAGAIN`: no room now).
+    mutating func attempt(_ bytes: [UInt8]) -> Int? {
+        switch kind {
+        case .socket:
+            return bytes.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+        case .pipe:
+            let n = bytes.withUnsafeBytes { llmrpc_write_nowait(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && (errno == EOPNOTSUPP || errno == EINVAL || errno == ENOSYS) {
+                kind = .polled  // a kernel without RWF_NOWAIT for pipes
+                return attempt(bytes)
+            }
+            return n
+        case .polled:
+            guard bytes.count <= Self.atomicWrite && Self.writableNow(fd) else { return nil }
+            return bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        }
+    }
+
+    static func writableNow(_ fd: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        return poll(&p, 1, 0) == 1 && (p.revents & Int16(POLLOUT)) != 0 && (p.revents & Int16(POLLERR | POLLHUP)) == 0
     }
 }
