@@ -67,8 +67,10 @@ enum AnthropicRenderer {
                 pinged = true
             }
         }
+        var deltas = 0
         func delta(_ delta: String) {
-            if a.delayMs > 0 { steps.append(.delay(milliseconds: a.delayMs)) }
+            steps += a.pause(afterDeltas: deltas)
+            deltas += 1
             steps.append(event("content_block_delta", "{\"type\":\"content_block_delta\",\"index\":\(index),\"delta\":\(delta)}"))
         }
         func stopBlock() {

@@ -67,8 +67,25 @@ struct FakeAnswer {
     var finish: FakeFinish = .stop
     var delayMs: Int = 0
     var ending: Ending = .complete
-    /// Nothing after the response head until this gate opens.
+    /// Nothing after the response head (and the first `gateAfterDeltas` deltas of a stream)
+    /// until this gate opens.
     var gate: FakeGate? = nil
+    var gateAfterDeltas = 0
+
+    /// What a stream sends before its next content delta, `sent` deltas in: a slow stream's
+    /// delay, and the gate where a held stream stops after its first deltas.
+    func pause(afterDeltas sent: Int) -> [FakeStep] {
+        var steps: [FakeStep] = []
+        if delayMs > 0 { steps.append(.delay(milliseconds: delayMs)) }
+        if let gate, gateAfterDeltas > 0, sent == gateAfterDeltas { steps.append(.gate(gate)) }
+        return steps
+    }
+
+    /// The gate an answer waits at before its first body step: a held plain answer, or a
+    /// stream held before its first delta.
+    func gateBeforeBody(streaming: Bool) -> FakeGate? {
+        gateAfterDeltas == 0 || !streaming ? gate : nil
+    }
 }
 
 extension FakeScenario {
@@ -86,8 +103,8 @@ extension FakeScenario {
             return FakeAnswer(text: chunks, usage: usage, ending: .dropBeforeUsage)
         case let .slowStream(chunks, usage, delay):
             return FakeAnswer(text: chunks, usage: usage, delayMs: delay)
-        case let .held(chunks, usage, gate):
-            return FakeAnswer(text: chunks, usage: usage, gate: gate)
+        case let .held(chunks, usage, gate, after):
+            return FakeAnswer(text: chunks, usage: usage, gate: gate, gateAfterDeltas: after)
         case .httpError, .rateLimited, .overloaded, .insufficientQuota, .hang, .hugeBody, .reset:
             return nil
         }

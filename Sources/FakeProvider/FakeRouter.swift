@@ -45,7 +45,8 @@ struct FakeRouter: Sendable {
         case .overloaded: return .respond(AnthropicRenderer.overloaded())
         case .insufficientQuota: return .respond(AnthropicRenderer.insufficientQuota())
         default:
-            if let answer = scenario.answer { return .respond(AnthropicRenderer.answer(answer, model: model, stream: stream).held(at: answer.gate)) }
+            if let answer = scenario.answer { return .respond(AnthropicRenderer.answer(answer, model: model, stream: stream)
+                .held(at: answer.gateBeforeBody(streaming: stream))) }
             return transport(scenario, streamContentType: stream ? AnthropicRenderer.streamContentType : nil)
         }
     }
@@ -72,7 +73,8 @@ struct FakeRouter: Sendable {
         case .insufficientQuota: return .respond(OpenAIRenderer.insufficientQuota())
         default:
             if let answer = scenario.answer {
-                return .respond(OpenAIRenderer.answer(answer, model: model, stream: stream, includeUsage: includeUsage).held(at: answer.gate))
+                return .respond(OpenAIRenderer.answer(answer, model: model, stream: stream, includeUsage: includeUsage)
+                    .held(at: answer.gateBeforeBody(streaming: stream)))
             }
             return transport(scenario, streamContentType: stream ? OpenAIRenderer.streamContentType : nil)
         }
@@ -94,7 +96,8 @@ struct FakeRouter: Sendable {
         case .overloaded: return .respond(GeminiRenderer.overloaded(mode: mode))
         case .insufficientQuota: return .respond(GeminiRenderer.rateLimited(retryAfterSeconds: nil, mode: mode))
         default:
-            if let answer = scenario.answer { return .respond(GeminiRenderer.answer(answer, model: model, mode: mode).held(at: answer.gate)) }
+            if let answer = scenario.answer { return .respond(GeminiRenderer.answer(answer, model: model, mode: mode)
+                .held(at: answer.gateBeforeBody(streaming: mode != .unary))) }
             return transport(scenario, streamContentType: mode == .sse ? "text/event-stream" : nil)
         }
     }

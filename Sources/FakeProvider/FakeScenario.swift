@@ -74,9 +74,10 @@ public enum FakeScenario: Sendable {
     case hang
     /// Like `.text`, with a delay before each chunk — for cancellation tests.
     case slowStream(chunks: [String], usage: FakeUsage, chunkDelayMs: Int)
-    /// Like `.text`, but after the response head nothing is sent until the test opens `gate`:
-    /// requests held in flight for exactly as long as a test needs.
-    case held(chunks: [String], usage: FakeUsage, gate: FakeGate)
+    /// Like `.text`, but after the response head and the first `afterChunks` deltas of a stream,
+    /// nothing is sent until the test opens `gate` (a plain answer waits before its body):
+    /// requests held in flight, and streams held mid-way, for exactly as long as a test needs.
+    case held(chunks: [String], usage: FakeUsage, gate: FakeGate, afterChunks: Int = 0)
     /// A 200 JSON-ish body of exactly that many bytes, streamed without holding it in memory.
     case hugeBody(bytes: Int)
     /// Sends the 200 response head, then closes the connection (no body, no chunked terminator).

@@ -81,7 +81,7 @@ enum GeminiRenderer {
             let chunk = response(parts: [part], finish: isLast && a.ending == .complete ? finishReason(a) : nil,
                                  usage: usage(a.usage, candidates: runningCandidates, thoughts: isLast ? thoughts : runningThoughts),
                                  model: model)
-            if a.delayMs > 0 { steps.append(.delay(milliseconds: a.delayMs)) }
+            steps += a.pause(afterDeltas: i)
             steps.append(.body(frame(chunk, first: i == 0, mode: mode)))
             if a.ending == .errorMidStream && isLast {
                 let error = errorBody(code: 500, message: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting", status: "INTERNAL")

@@ -49,8 +49,10 @@ enum OpenAIRenderer {
             return .body(prefix + "{\"index\":0,\"delta\":\(delta),\"logprobs\":null,\"finish_reason\":\(reason)}" + suffix)
         }
         var steps: [FakeStep] = []
+        var deltas = 0
         func delayed(_ step: FakeStep) {
-            if a.delayMs > 0 { steps.append(.delay(milliseconds: a.delayMs)) }
+            steps += a.pause(afterDeltas: deltas)
+            deltas += 1
             steps.append(step)
         }
 

@@ -52,15 +52,17 @@ struct PythonExampleTests {
     @Test("demo.py --socket prints each delta as it arrives")
     func liveOutput() async throws {
         let setup = try await ExampleSetup.start()
-        setup.fake.enqueue(.slowStream(chunks: ["Hello", " there", "!"], usage: FakeUsage(input: 11, output: 6),
-                                       chunkDelayMs: 5000), for: .openai)
+        let gate = FakeGate()
+        setup.fake.enqueue(.held(chunks: ["Hello", " there", "!"], usage: FakeUsage(input: 11, output: 6),
+                                 gate: gate, afterChunks: 1), for: .openai)
         let (server, socket) = try await setup.socketServer()
         let demo = try ExampleProcess("python3", [Self.demo, "--socket", socket], env: setup.env)
-        // The first delta is on stdout while the next one is still 5 s away upstream: the output
+        // The first delta is on stdout while the provider holds the next one back: the output
         // as it was when "Hello" appeared (seen by the reader thread, not when this task runs).
         let atFirst = await demo.stdout.waitFor(text: "Hello")
         #expect(atFirst.hasSuffix("Hello"))
         #expect(!atFirst.contains("there"))
+        gate.open()
         #expect(await demo.finish() == 0, "stderr: \(demo.stderr.text)")
         let lines = demo.stdout.text.outputLines
         #expect(lines.count == 10)
@@ -74,8 +76,8 @@ struct PythonExampleTests {
     @Test("demo.py --cancel-after 1 sends $/cancelRequest; the answer is cancelled and billed as the server says")
     func cancelAfterOneChunk() async throws {
         let setup = try await ExampleSetup.start()
-        setup.fake.enqueue(.slowStream(chunks: ["Hello", " there", "!"], usage: FakeUsage(input: 11, output: 6),
-                                       chunkDelayMs: 3000), for: .openai)
+        setup.fake.enqueue(.held(chunks: ["Hello", " there", "!"], usage: FakeUsage(input: 11, output: 6),
+                                 gate: FakeGate(), afterChunks: 1), for: .openai)
         let (server, socket) = try await setup.socketServer()
         let run = try await ExampleProcess.run("python3", [Self.demo, "--socket", socket, "--cancel-after", "1"],
                                                env: setup.env)

@@ -105,6 +105,37 @@ import Testing
         }
     }
 
+    /// `.held(afterChunks: 1)`: a stream sends its first delta, then waits at the gate; every
+    /// provider's format, the rest complete once the gate opens.
+    @Test func streamsHeldAfterTheirFirstChunkGoOnOnceTheirGateOpens() async throws {
+        try await withFakeServer { server in
+            let cases: [(FakeProviderKind, String, [(String, String)], String, first: String, second: String)] = [
+                (.anthropic, "/v1/messages", anthropicHeaders, #"{"max_tokens":5,"stream":true}"#,
+                 #""text":"Hel""#, #""text":"lo""#),
+                (.openai, "/v1/chat/completions", openAIHeaders, #"{"stream":true}"#, #"{"content":"Hel"}"#, #"{"content":"lo"}"#),
+                (.google, "/v1beta/models/g:streamGenerateContent?alt=sse", geminiHeaders, "{}", #""text":"Hel""#, #""text":"lo""#),
+            ]
+            for (provider, path, headers, body, first, second) in cases {
+                let gate = FakeGate()
+                server.enqueue(.held(chunks: ["Hel", "lo"], usage: FakeUsage(input: 1, output: 2), gate: gate, afterChunks: 1),
+                               for: provider)
+                let port = server.port
+                let connection = try await offPool { try RawConnection(port: port) }
+                try await offPool { try connection.sendRequest(path: path, headers: headers, body: body) }
+                let atFirst = try await offPool { try connection.readUntil(first) }
+                #expect(!atFirst.contains(second), "\(provider)")
+                gate.open()
+                let streamed = try await offPool { try connection.readResponse() }
+                #expect(streamed.status == 200)
+                #expect(!streamed.truncated)
+                let text = streamed.text
+                let a = try #require(text.range(of: first), "\(provider)")
+                let b = try #require(text.range(of: second), "\(provider)")
+                #expect(a.upperBound <= b.lowerBound)
+            }
+        }
+    }
+
     @Test func hangNeverAnswersUntilTheClientCloses() async throws {
         try await withFakeServer { server in
             server.enqueue(.hang, for: .google)

@@ -106,6 +106,17 @@ final class RawConnection: @unchecked Sendable {
         return out
     }
 
+    /// Reads until the bytes received so far contain `text`; returns them all (nothing is
+    /// consumed: `readResponse` still reads the response from its start).
+    func readUntil(_ text: String) throws -> String {
+        let needle = Array(text.utf8)
+        while true {
+            let received = String(decoding: buffer, as: UTF8.self)
+            if buffer.count >= needle.count, received.contains(text) { return received }
+            guard try fill() else { throw Failure(description: "EOF before \(text)") }
+        }
+    }
+
     /// Reads one response. A body cut short by EOF ends the response with `truncated` set.
     func readResponse() throws -> RawResponse {
         guard let statusLine = try readLine() else { throw Failure(description: "EOF before status line") }

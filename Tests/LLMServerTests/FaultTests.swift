@@ -36,9 +36,9 @@ struct FaultTests {
     @Test("kill -9 during 20 streams: after a restart the rows are interrupted and reports work")
     func killDuringStreams() async throws {
         let h = try await ChatHarness.start(env: ["LLMRPC_MAX_STREAMS_PER_USER": "50"])
-        h.fake.setDefault(.slowStream(chunks: Array(repeating: "tick ", count: 50),
-                                      usage: FakeUsage(input: 11, output: 50, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                      chunkDelayMs: 1000), for: .anthropic)
+        h.fake.setDefault(.held(chunks: Array(repeating: "tick ", count: 50),
+                                usage: FakeUsage(input: 11, output: 50, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                                gate: FakeGate(), afterChunks: 1), for: .anthropic)
         for i in 0..<20 {
             h.admin.send(["jsonrpc": "2.0", "id": .int(1000 + i), "method": "llm/chat/completions/stream",
                           "params": h.chatParams("claude-test")])
@@ -142,8 +142,8 @@ struct FaultTests {
     @Test("SIGTERM on stdio: in-flight requests are answered, exit 0")
     func sigterm() async throws {
         let h = try await ChatHarness.start()
-        h.fake.enqueue(.slowStream(chunks: ["a", "b", "c"], usage: FakeUsage(input: 11, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                   chunkDelayMs: 3000), for: .anthropic)
+        h.fake.enqueue(.held(chunks: ["a", "b", "c"], usage: FakeUsage(input: 11, output: 3, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                             gate: FakeGate(), afterChunks: 1), for: .anthropic)
         h.admin.send(["jsonrpc": "2.0", "id": "s", "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
         _ = try await h.admin.waitFor { $0["params"]?["request_id"] == "s" }
         h.server.terminate()

@@ -86,9 +86,9 @@ struct SocketTests {
         let env = ["ANTHROPIC_BASE_URL": h.fake.anthropicBaseURL, "LLMRPC_RATE_LIMIT_RPM": "0"]
         let s = try ServerProcess(args: ["serve", "--socket", sock], env: env, dataDir: h.server.dataDir, stdio: false)
         try await s.waitForLog("listening")
-        h.fake.enqueue(.slowStream(chunks: ["one", " two", " three", " four"],
-                                   usage: FakeUsage(input: 11, output: 9, cacheRead: 0, cacheWrite: 0, reasoning: 0),
-                                   chunkDelayMs: 2000), for: .anthropic)
+        h.fake.enqueue(.held(chunks: ["one", " two", " three", " four"],
+                             usage: FakeUsage(input: 11, output: 9, cacheRead: 0, cacheWrite: 0, reasoning: 0),
+                             gate: FakeGate(), afterChunks: 1), for: .anthropic)
         let c = try UnixSocket.connect(path: sock)
         try await c.login(ServerProcess.adminEmail, ServerProcess.adminPassword)
         c.send(["jsonrpc": "2.0", "id": "gone", "method": "llm/chat/completions/stream", "params": h.chatParams("claude-test")])
