@@ -46,6 +46,9 @@ public final class HTTPClient: @unchecked Sendable {
     /// Such a task must not block (no long computation, no sleeping system calls).
     public var executor: any TaskExecutor { engine }
 
+    /// Easy handles the engine created so far (the rest were reused). For tests.
+    var handlesCreated: Int { engine.spareHandlesCreated }
+
     /// Has the engine thread poll `fd` along with its transfers and call `onReadable` there,
     /// each time `fd` is readable or closed, until it returns false. One `read(2)` per call does
     /// not block. A reader on this thread hands requests to tasks that prefer `executor` without

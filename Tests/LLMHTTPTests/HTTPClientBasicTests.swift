@@ -67,6 +67,28 @@ struct HTTPClientBasicTests {
         #expect(server.acceptedConnections == 6)
     }
 
+    /// As many finished transfers' handles are kept as idle connections: rounds of that many
+    /// transfers at once (each held at the server's gate until all have started) create
+    /// handles in the first round only.
+    @Test func concurrentRoundsUpToTheIdleLimitReuseTheirHandles() async throws {
+        let server = try LoopbackServer()
+        let n = 24
+        let client = HTTPClient(configuration: HTTPClientConfiguration(maxIdleConnections: n))
+        defer { client.shutdown() }
+        for _ in 0..<2 {
+            let responses = try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
+                for _ in 0..<n { group.addTask { try await client.send(HTTPRequest(url: server.url("/stream?pieces=1"))) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for _ in 0..<n { server.sendNextPiece() }
+            for response in responses {
+                #expect(try await response.body.collect(maxBytes: 100) == Array("piece-0;".utf8))
+            }
+        }
+        #expect(client.handlesCreated == n)
+        #expect(server.acceptedConnections == n)
+    }
+
     /// Finished transfers' handles are reset and reused: a request carries nothing of the one
     /// before it (method, headers, body, its own error text).
     @Test func aReusedHandleCarriesNothingOfTheRequestBefore() async throws {
