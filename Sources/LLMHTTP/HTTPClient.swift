@@ -46,6 +46,11 @@ public final class HTTPClient: @unchecked Sendable {
     /// Such a task must not block (no long computation, no sleeping system calls).
     public var executor: any TaskExecutor { engine }
 
+    /// Gives back memory kept for the next transfers (spare handles), after a burst.
+    public func releaseMemory() {
+        engine.releaseSpareHandles()
+    }
+
     /// Easy handles the engine created so far (the rest were reused). For tests.
     var handlesCreated: Int { engine.spareHandlesCreated }
 

@@ -32,9 +32,11 @@ public final class Services: Sendable {
         self.limiter = RateLimiter(requestsPerMinute: config.rateLimitRPM, maxConcurrentStreams: config.maxConcurrentStreamsPerUser)
         self.startedAt = Date()
         db.runDeferredWrites(on: http.executor)
-        // SQLite's page caches first, so that their pages are free when malloc trims.
-        self.memory = MemoryReclaimer(trim: { [db] in
+        // SQLite's page caches and the spare HTTP handles first, so that their pages are free
+        // when malloc trims.
+        self.memory = MemoryReclaimer(trim: { [db, http] in
             db.releaseMemory()
+            http.releaseMemory()
             MemoryReclaimer.mallocTrim()
         }, settled: { [db] in await db.writesSettled() })
     }

@@ -87,6 +87,11 @@ struct HTTPClientBasicTests {
         }
         #expect(client.handlesCreated == n)
         #expect(server.acceptedConnections == n)
+        // Released after a burst: the next transfer makes a new one.
+        client.releaseMemory()
+        let response = try await client.send(HTTPRequest(url: server.url("/fixed")))
+        #expect(try await response.body.collect(maxBytes: 100) == LoopbackServer.fixedBody)
+        #expect(client.handlesCreated == n + 1)
     }
 
     /// Finished transfers' handles are reset and reused: a request carries nothing of the one
