@@ -163,28 +163,21 @@ struct Parser {
         let start = i
         // Fast path: no escapes. ASCII needs no UTF-8 validation (the generic validating
         // initialiser looked up type metadata for every string).
-        var ascii = true
-        skipPlainWords()
-        while i < buf.count {
-            let c = buf[i]
-            if c == UInt8(ascii: "\"") {
-                let slice = UnsafeBufferPointer(rebasing: buf[start..<i])
-                let s: String
-                if ascii {
-                    s = String(decoding: slice, as: UTF8.self)
-                } else {
-                    guard let v = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
-                    s = v
-                }
-                i += 1
-                return s
+        let nonASCII = scanPlain()
+        guard i < buf.count else { throw error("unterminated string") }
+        if buf[i] == UInt8(ascii: "\"") {
+            let slice = UnsafeBufferPointer(rebasing: buf[start..<i])
+            let s: String
+            if !nonASCII {
+                s = String(decoding: slice, as: UTF8.self)
+            } else {
+                guard let v = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8 in a string") }
+                s = v
             }
-            if c == UInt8(ascii: "\\") { break }
-            if c < 0x20 { throw error("control character in a string") }
-            if c >= 0x80 { ascii = false }
             i += 1
+            return s
         }
-        // Slow path with escapes.
+        // Slow path with escapes: the runs between them are copied whole.
         var out = [UInt8]()
         out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[start..<i]))
         while i < buf.count {
@@ -195,7 +188,7 @@ struct Parser {
                 return s
             }
             if c < 0x20 { throw error("control character in a string") }
-            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            // A backslash (`scanPlain` stops at nothing else).
             i += 1
             guard i < buf.count else { break }
             let e = buf[i]
@@ -223,12 +216,40 @@ struct Parser {
                     throw error("lone surrogate in a string")
                 }
                 guard let u = Unicode.Scalar(scalar) else { throw error("invalid escape") }
-                out.append(contentsOf: Array(String(Character(u)).utf8))
+                Self.appendUTF8(u.value, to: &out)
             default:
                 throw error("invalid escape")
             }
+            // The plain run up to the next special byte, copied whole (none between two escapes,
+            // as in text whose writer escaped everything beyond ASCII).
+            if i < buf.count && buf[i] != UInt8(ascii: "\\") {
+                let run = i
+                _ = scanPlain()
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run..<i]))
+            }
         }
         throw error("unterminated string")
+    }
+
+    /// Appends the UTF-8 encoding of a Unicode scalar value (not a surrogate, at most 0x10FFFF).
+    @inline(__always)
+    static func appendUTF8(_ v: UInt32, to out: inout [UInt8]) {
+        switch v {
+        case ..<0x80:
+            out.append(UInt8(v))
+        case ..<0x800:
+            out.append(0xC0 | UInt8(v >> 6))
+            out.append(0x80 | UInt8(v & 0x3F))
+        case ..<0x10000:
+            out.append(0xE0 | UInt8(v >> 12))
+            out.append(0x80 | UInt8((v >> 6) & 0x3F))
+            out.append(0x80 | UInt8(v & 0x3F))
+        default:
+            out.append(0xF0 | UInt8(v >> 18))
+            out.append(0x80 | UInt8((v >> 12) & 0x3F))
+            out.append(0x80 | UInt8((v >> 6) & 0x3F))
+            out.append(0x80 | UInt8(v & 0x3F))
+        }
     }
 
     /// Passes over a value, validating it as strictly as `value(depth:)` does, building nothing
@@ -256,18 +277,35 @@ struct Parser {
         }
     }
 
-    /// Inside a string: passes over eight bytes at a time while none of them is a quote, a
-    /// backslash, a control character or non-ASCII, so the byte-by-byte loops that follow see
-    /// only the bytes near such a one.
+    /// Inside a string: moves `i` to the next quote, backslash or control character (or to the
+    /// end of the input), eight bytes at a time, then byte by byte for the last few. Returns
+    /// whether it passed over a byte of 0x80 or above (the string then needs UTF-8 validation).
     @inline(__always)
-    mutating func skipPlainWords() {
-        guard let base = buf.baseAddress else { return }
-        let raw = UnsafeRawPointer(base)
-        while i + 8 <= buf.count {
-            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            if StringWord.flags(w) != 0 { return }
-            i += 8
+    mutating func scanPlain() -> Bool {
+        var high: UInt64 = 0
+        if let base = buf.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= buf.count {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let special = StringWord.specials(w)
+                if special != 0 {
+                    // The lowest flagged byte is a real one (see `StringWord.specials`).
+                    let n = special.trailingZeroBitCount >> 3
+                    high |= w & StringWord.highs & ((1 &<< UInt64(n &* 8)) &- 1)
+                    i += n
+                    return high != 0
+                }
+                high |= w & StringWord.highs
+                i += 8
+            }
         }
+        while i < buf.count {
+            let c = buf[i]
+            if c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") || c < 0x20 { break }
+            if c >= 0x80 { high = 1 }
+            i += 1
+        }
+        return high != 0
     }
 
     /// Passes over a string. A plain ASCII string (no escapes) is only scanned; any other is
@@ -276,13 +314,9 @@ struct Parser {
     mutating func skipString() throws -> Bool {
         let start = i
         i += 1
-        skipPlainWords()
-        while i < buf.count {
-            let c = buf[i]
-            if c == UInt8(ascii: "\"") { i += 1; return true }
-            if c == UInt8(ascii: "\\") || c >= 0x80 { break }
-            if c < 0x20 { throw error("control character in a string") }
+        if !scanPlain(), i < buf.count, buf[i] == UInt8(ascii: "\"") {
             i += 1
+            return true
         }
         i = start
         _ = try string()
@@ -309,17 +343,33 @@ struct Parser {
 }
 
 /// Eight bytes of a JSON string at once, for the parser and the writer.
+///
+/// Each test marks a byte by setting its high bit. A byte that matches borrows from the byte
+/// above it, which may mark that one too, so a mark above a real one may be false, but the lowest
+/// mark of a word is always real, and no real one is missed: the scans jump straight to the lowest
+/// (`trailingZeroBitCount / 8`). Bytes of 0x80 and above (UTF-8 beyond ASCII) are never marked:
+/// non-English text is scanned eight bytes at a time as well.
 enum StringWord {
     static let ones: UInt64 = 0x0101_0101_0101_0101
     static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    /// Non-zero when one of the eight bytes is a quote, a backslash, a control character or
-    /// 0x80 and above. It may flag a byte after a real one, never misses one: a flagged word is
-    /// left to a byte-by-byte loop.
+    /// Marks the bytes equal to `byte` (< 0x80).
     @inline(__always)
-    static func flags(_ w: UInt64) -> UInt64 {
-        let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
-        let control = (w &- ones &* 0x20) & ~w
-        return (control | ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | w) & highs
+    static func equal(_ w: UInt64, _ byte: UInt8) -> UInt64 {
+        let x = w ^ (ones &* UInt64(byte))
+        return (x &- ones) & ~x & highs
+    }
+
+    /// Marks quotes, backslashes and control characters: where a string's plain run ends.
+    @inline(__always)
+    static func specials(_ w: UInt64) -> UInt64 {
+        let control = (w &- ones &* 0x20) & ~w & highs
+        return control | equal(w, 0x22) | equal(w, 0x5C)
+    }
+
+    /// Marks the bytes the writer escapes: `specials` and DEL (0x7F).
+    @inline(__always)
+    static func escapes(_ w: UInt64) -> UInt64 {
+        specials(w) | equal(w, 0x7F)
     }
 }

@@ -37,52 +37,52 @@ public enum JSONWriter {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { utf8 in
-            let plain = plainPrefix(utf8)
-            if plain == utf8.count {
-                out.append(contentsOf: utf8)
-                return
-            }
             var run = 0
-            for i in plain..<utf8.count {
-                let c = utf8[i]
-                if c >= 0x20 && c != 0x22 && c != 0x5C && c != 0x7F { continue }
-                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
-                run = i + 1
-                switch c {
-                case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
-                case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
-                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-                default:
-                    let hex: StaticString = "0123456789abcdef"
-                    out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
-                    out.append(hex.utf8Start[Int(c >> 4)]); out.append(hex.utf8Start[Int(c & 0xF)])
+            var i = nextEscape(utf8, from: 0)
+            if i == utf8.count {
+                out.append(contentsOf: utf8)
+            } else {
+                while i < utf8.count {
+                    if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
+                    let c = utf8[i]
+                    switch c {
+                    case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
+                    case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
+                    case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                    case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                    case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                    default:
+                        let hex: StaticString = "0123456789abcdef"
+                        out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
+                        out.append(hex.utf8Start[Int(c >> 4)]); out.append(hex.utf8Start[Int(c & 0xF)])
+                    }
+                    run = i + 1
+                    i = nextEscape(utf8, from: run)
                 }
+                if run < utf8.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
             }
-            if run < utf8.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
         }
         out.append(UInt8(ascii: "\""))
     }
 
-    /// How many leading bytes need no escape: eight at a time while a word has no quote,
-    /// backslash, control character or byte of 0x7F and above (`StringWord`), then byte by
-    /// byte (non-ASCII needs no escape).
+    /// The index of the first byte at or after `from` that needs an escape (a quote, a
+    /// backslash, a control character or DEL), or the count: eight bytes at a time
+    /// (`StringWord`), then byte by byte for the last few. Bytes beyond ASCII need none.
     @inline(__always)
-    static func plainPrefix(_ utf8: UnsafeBufferPointer<UInt8>) -> Int {
-        guard let base = utf8.baseAddress else { return 0 }
-        let raw = UnsafeRawPointer(base)
-        var i = 0
-        while i + 8 <= utf8.count {
-            let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-            // 0x7F + 1 sets a high bit (a carry comes only from 0xFF, flagged already).
-            let del = (w &+ StringWord.ones) & StringWord.highs
-            if StringWord.flags(w) | del != 0 { break }
-            i += 8
+    static func nextEscape(_ utf8: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        var i = from
+        if let base = utf8.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while i + 8 <= utf8.count {
+                let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                let marks = StringWord.escapes(w)
+                if marks != 0 { return i + marks.trailingZeroBitCount >> 3 }
+                i += 8
+            }
         }
         while i < utf8.count {
             let c = utf8[i]
-            if c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F { break }
+            if c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F { return i }
             i += 1
         }
         return i
