@@ -14,6 +14,10 @@ import Testing
         var isString: Bool { if case .string = self { return true } else { return false } }
     }
 
+    /// RFC 8259's two-character escapes: the letter after the backslash, and the byte it stands for.
+    static let shortEscapes: [UInt8: UInt8] = Dictionary(uniqueKeysWithValues: zip(
+        Array(#""\/bfnrt"#.utf8), [0x22, 0x5C, 0x2F, 0x08, 0x0C, 0x0A, 0x0D, 0x09]))
+
     /// Decodes the JSON string starting at `bytes[0]` (a quote) one byte at a time, with the
     /// parser's rules, error order and error offsets: control characters and escapes as they
     /// come, the end of input, then UTF-8 validity at the closing quote.
@@ -46,13 +50,11 @@ import Testing
             guard i < bytes.count else { break }
             let e = bytes[i]
             i += 1
+            if let byte = Self.shortEscapes[e] {
+                out.append(byte)
+                continue
+            }
             switch e {
-            case 0x22, 0x5C, 0x2F: out.append(e)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 guard var scalar = hex4() else { return .error("invalid \\u escape", i) }
                 if scalar >= 0xD800 && scalar < 0xDC00 {
