@@ -37,30 +37,27 @@ public enum JSONWriter {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { utf8 in
+            // Plain runs are copied whole; a string with nothing to escape is one run.
             var run = 0
             var i = nextEscape(utf8, from: 0)
-            if i == utf8.count {
-                out.append(contentsOf: utf8)
-            } else {
-                while i < utf8.count {
-                    if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
-                    let c = utf8[i]
-                    switch c {
-                    case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
-                    case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
-                    case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-                    case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-                    case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-                    default:
-                        let hex: StaticString = "0123456789abcdef"
-                        out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
-                        out.append(hex.utf8Start[Int(c >> 4)]); out.append(hex.utf8Start[Int(c & 0xF)])
-                    }
-                    run = i + 1
-                    i = nextEscape(utf8, from: run)
+            while i < utf8.count {
+                if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
+                let c = utf8[i]
+                switch c {
+                case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
+                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                default:
+                    let hex: StaticString = "0123456789abcdef"
+                    out.append(0x5C); out.append(UInt8(ascii: "u")); out.append(0x30); out.append(0x30)
+                    out.append(hex.utf8Start[Int(c >> 4)]); out.append(hex.utf8Start[Int(c & 0xF)])
                 }
-                if run < utf8.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
+                run = i + 1
+                i = nextEscape(utf8, from: run)
             }
+            if run < utf8.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run...])) }
         }
         out.append(UInt8(ascii: "\""))
     }
