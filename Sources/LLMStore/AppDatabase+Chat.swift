@@ -250,7 +250,7 @@ extension AppDatabase {
     /// calling process as dead (see `markInterruptedUsage`).
     /// A zombie (killed, not yet reaped by its parent) counts as dead: it runs no request.
     public static func isOtherProcessAlive(_ pid: Int32) -> Bool {
-        if pid == getpid() || pid <= 0 { return false }
+        if pid == ownProcessID || pid <= 0 { return false }
         guard kill(pid, 0) == 0 || errno != ESRCH else { return false }
         #if os(Linux)
         // /proc/<pid>/stat: "pid (comm) S ..."; the state follows the last ')'.

@@ -9,23 +9,14 @@ extension AppDatabase {
     public func usageReport(userId: String?, from: Date, to: Date) throws -> UsageReport {
         try read { db in
             let fromMs = Timestamp.ms(from), toMs = Timestamp.ms(to)
-            let filter = userId == nil ? "created_at BETWEEN ? AND ?" : "user_id = ? AND created_at BETWEEN ? AND ?"
-            let arguments: StatementArguments = userId.map { [$0, fromMs, toMs] } ?? [fromMs, toMs]
+            // The user (unless all), then the range, once for each table's arm.
+            var arguments: StatementArguments = []
+            for _ in 0..<2 { arguments += userId.map { [$0, fromMs, toMs] } ?? [fromMs, toMs] }
             // One grouped scan of the covering index per breakdown: fewer, coarser groups are
             // much faster than one fine-grained scan rolled up in Swift.
             func grouped(_ key: String) throws -> [(key: Row, totals: UsageTotals)] {
-                try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_input_tokens),
-                        SUM(cache_creation_input_tokens), SUM(reasoning_tokens), COALESCE(SUM(total_cost_pico), 0),
-                        COUNT(total_cost_pico), \(key)
-                    FROM (SELECT user_id, created_at, model_id, model_name, provider, input_tokens, output_tokens,
-                              cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico, status
-                          FROM llm_usage_log
-                          UNION ALL
-                          SELECT user_id, created_at, model_id, model_name, provider, 0, 0, 0, 0, 0, NULL, 'pending'
-                          FROM llm_usage_inflight)
-                    WHERE \(filter) GROUP BY 9
-                    """), arguments: arguments
+                try Row.fetchAll(db.cachedStatement(sql: Self.reportSQL(groupedBy: key, allUsers: userId == nil)),
+                                 arguments: arguments
                 ).map { row in
                     (row, UsageTotals(requests: row[0], inputTokens: row[1], outputTokens: row[2],
                                       cacheReadInputTokens: row[3], cacheCreationInputTokens: row[4],
@@ -60,6 +51,29 @@ extension AppDatabase {
             return UsageReport(from: Timestamp.date(fromMs), to: Timestamp.date(toMs), totals: totals,
                                byModel: models, byDay: days, byUser: users, byStatus: statuses)
         }
+    }
+
+    /// A report's breakdown by `key` (the 9th column on): rows of `llm_usage_log` and of
+    /// `llm_usage_inflight` (as 'pending', with no tokens yet) of one user (first argument) or
+    /// of every user, created in [from, to] (the next two), each table filtered in its own arm
+    /// so both read by index. Every user's rows are read from `llm_usage_log_user_created` user
+    /// by user (`IN` over `users`: every usage row has its user, who is never deleted while
+    /// having usage); migration v6 dropped the second, time-ordered covering index that every
+    /// logged chat also wrote.
+    static func reportSQL(groupedBy key: String, allUsers: Bool) -> String {
+        let filter = (allUsers ? "user_id IN (SELECT id FROM users)" : "user_id = ?") + " AND created_at BETWEEN ? AND ?"
+        return """
+            SELECT COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_input_tokens),
+                SUM(cache_creation_input_tokens), SUM(reasoning_tokens), COALESCE(SUM(total_cost_pico), 0),
+                COUNT(total_cost_pico), \(key)
+            FROM (SELECT user_id, created_at, model_id, model_name, provider, input_tokens, output_tokens,
+                      cache_read_input_tokens, cache_creation_input_tokens, reasoning_tokens, total_cost_pico, status
+                  FROM llm_usage_log WHERE \(filter)
+                  UNION ALL
+                  SELECT user_id, created_at, model_id, model_name, provider, 0, 0, 0, 0, 0, NULL, 'pending'
+                  FROM llm_usage_inflight WHERE \(filter))
+            GROUP BY 9
+            """
     }
 
     /// The user's spend in the calendar month (UTC) holding `now`: the settled cost of the

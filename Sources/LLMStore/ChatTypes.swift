@@ -51,7 +51,7 @@ public struct PendingUsage: Sendable, Equatable {
 
     public init(userId: String, modelId: String, modelName: String, provider: Provider, keySource: KeySource,
                 stream: Bool, prices: ModelPrices, reservation: Money = .zero, createdAt: Date = Date(),
-                serverPid: Int32 = getpid()) {
+                serverPid: Int32 = ownProcessID) {
         self.userId = userId
         self.modelId = modelId
         self.modelName = modelName
@@ -138,3 +138,7 @@ public struct UsageSettlement: Sendable, Equatable {
 public struct StaleSettings: Error, Sendable, Equatable {
     public let current: Int64
 }
+
+/// This process's id, read once: `getpid` is a system call every time (glibc keeps no copy),
+/// and every chat request stamps its rows with it. The server never forks without exec.
+public let ownProcessID: Int32 = getpid()

@@ -22,10 +22,10 @@ import Testing
             let indexes = try String.fetchAll(conn, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name
                 """)
-            #expect(indexes == ["conversations_user_updated", "llm_models_name", "llm_usage_log_created", "llm_usage_log_pending",
+            #expect(indexes == ["conversations_user_updated", "llm_models_name", "llm_usage_log_pending",
                                 "llm_usage_log_user_created", "login_failures_username_at"])
             #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2-settings-generation", "v3-usage-inflight", "v4-checks-without-in-lists",
-                                                                                                        "v5-usage-month-totals"])
+                                                                                                        "v5-usage-month-totals", "v6-fewer-indexes-per-chat"])
         }
         let writerPragmas = try db.pool.write { conn in
             [try Int.fetchOne(conn, sql: "PRAGMA busy_timeout"), try Int.fetchOne(conn, sql: "PRAGMA foreign_keys")]
@@ -102,9 +102,9 @@ private func reopenedAfter(_ version: String, path: String, _ rows: (Database) t
             let indexes = try String.fetchAll(conn, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('llm_usage_log', 'llm_messages') ORDER BY name
                 """)
-            #expect(indexes == ["llm_usage_log_created", "llm_usage_log_pending", "llm_usage_log_user_created",
-                                "sqlite_autoindex_llm_messages_1", "sqlite_autoindex_llm_messages_2",
-                                "sqlite_autoindex_llm_usage_log_1"])
+            // (As migrated to the end: v6 dropped `llm_usage_log_created` and the messages' id index.)
+            #expect(indexes == ["llm_usage_log_pending", "llm_usage_log_user_created",
+                                "sqlite_autoindex_llm_messages_1", "sqlite_autoindex_llm_usage_log_1"])
             #expect(try Int.fetchOne(conn, sql: "PRAGMA foreign_key_check") == nil)
             for sql in ["INSERT INTO llm_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         "INSERT INTO llm_usage_inflight (id, user_id, model_id, model_name, provider, key_source, stream, reserved_pico, created_at, server_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -190,5 +190,65 @@ private func reopenedAfter(_ version: String, path: String, _ rows: (Database) t
         let (spent, _) = try db.monthSpend(userId: "u1", now: Timestamp.date(dec + 86_400_000))
         #expect(spent.picodollars == 1_000_000_000_005)
         #expect(try db.monthSpend(userId: "u2", now: Timestamp.date(oct)).spent.picodollars == 0)
+    }
+
+    /// Migration v6: the messages table rebuilt without its id index and the time-ordered usage
+    /// index dropped; rows, ids and order kept, constraints still hold, and the all-users report
+    /// reads the per-user covering index.
+    @Test func messagesAndUsageKeptWithoutTheDroppedIndexes() throws {
+        let path = NSTemporaryDirectory() + "llmrpc-v6-\(UUID().uuidString).sqlite3"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let db = try reopenedAfter("v5-usage-month-totals", path: path) { db in
+            try db.execute(sql: """
+                INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u1', 'a@b.c', 'h', 1, 1);
+                INSERT INTO users (id, email, password_hash, created_at, updated_at) VALUES ('u2', 'd@e.f', 'h', 1, 1);
+                INSERT INTO conversations (id, user_id, model_id, title, created_at, updated_at) VALUES ('c1', 'u1', 'm1', 't', 1, 1);
+                INSERT INTO conversations (id, user_id, model_id, title, created_at, updated_at) VALUES ('c2', 'u2', 'm1', 't', 1, 1);
+                INSERT INTO llm_messages (id, conversation_id, seq, role, content, created_at) VALUES ('m-a', 'c1', 0, 'user', 'hi', 1);
+                INSERT INTO llm_messages (id, conversation_id, seq, role, content, created_at) VALUES ('m-b', 'c2', 0, 'user', 'yo', 1);
+                INSERT INTO llm_messages (id, conversation_id, seq, role, content, tool_calls_json, input_tokens, output_tokens,
+                    cost_pico, created_at) VALUES ('m-c', 'c1', 1, 'assistant', 'hello', '[]', 3, 4, 99, 2);
+                INSERT INTO llm_usage_log (id, user_id, model_id, model_name, provider, key_source, stream, status,
+                    input_tokens, output_tokens, total_cost_pico, priced, created_at, server_pid)
+                VALUES ('l1', 'u1', 'm1', 'gpt', 'openai', 'user', 0, 'completed', 3, 4, 99, 1, 86400000, 1),
+                       ('l2', 'u2', 'm1', 'gpt', 'openai', 'user', 1, 'cancelled', 5, 1, 7, 1, 86400001, 1),
+                       ('l3', 'u2', 'm1', 'gpt', 'openai', 'user', 0, 'completed', 9, 9, 9, 1, 3 * 86400000, 1);
+                INSERT INTO llm_usage_inflight (id, user_id, model_id, model_name, provider, key_source, stream,
+                    reserved_pico, created_at, server_pid) VALUES ('i1', 'u1', 'm1', 'gpt', 'openai', 'user', 0, 0, 86400002, 1);
+                """)
+        }
+        try db.pool.read { conn in
+            #expect(try String.fetchAll(conn, sql: """
+                SELECT id || ' ' || conversation_id || ' ' || seq || ' ' || role || ' ' || content || ' ' ||
+                       COALESCE(tool_calls_json, '-') || ' ' || COALESCE(cost_pico, '-') FROM llm_messages ORDER BY rowid
+                """) == ["m-a c1 0 user hi - -", "m-b c2 0 user yo - -", "m-c c1 1 assistant hello [] 99"])
+            #expect(try String.fetchAll(conn, sql: """
+                SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('llm_usage_log', 'llm_messages') ORDER BY name
+                """) == ["llm_usage_log_pending", "llm_usage_log_user_created", "sqlite_autoindex_llm_messages_1",
+                         "sqlite_autoindex_llm_usage_log_1"])
+            #expect(try Int.fetchOne(conn, sql: "PRAGMA foreign_key_check") == nil)
+            // Every user's report searches the per-user covering index, user by user, in both arms.
+            let plan = try Row.fetchAll(conn, sql: "EXPLAIN QUERY PLAN " + AppDatabase.reportSQL(groupedBy: "user_id", allUsers: true),
+                                        arguments: [0, 1, 0, 1]).map { $0["detail"] as String }
+            #expect(plan.contains { $0.hasPrefix("SEARCH llm_usage_log USING COVERING INDEX llm_usage_log_user_created (user_id=? AND created_at>? AND created_at<?)") },
+                    "\(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN llm_usage_log") }, "\(plan)")
+        }
+        // The first of the two days in the window: l1, l2 and i1 (pending); l3 is after it.
+        let report = try db.usageReport(userId: nil, from: Timestamp.date(86_400_000), to: Timestamp.date(2 * 86_400_000 - 1))
+        #expect(report.totals.requests == 3 && report.totals.inputTokens == 8 && report.totals.outputTokens == 5)
+        #expect(report.totals.totalCost.picodollars == 106)
+        #expect(report.byUser?.map { "\($0.userId) \($0.email ?? "-") \($0.totals.requests) \($0.totals.totalCost.picodollars)" }
+                == ["u1 a@b.c 2 99", "u2 d@e.f 1 7"])
+        #expect(report.byStatus == [.completed: 1, .cancelled: 1, .pending: 1])
+        // Still one message per seq of a conversation, still no unknown role, still cascaded.
+        #expect(throws: (any Error).self) {
+            try db.pool.write { try $0.execute(sql: "INSERT INTO llm_messages (id, conversation_id, seq, role, content, created_at) VALUES ('m-d', 'c1', 1, 'user', 'x', 1)") }
+        }
+        #expect(throws: (any Error).self) {
+            try db.pool.write { try $0.execute(sql: "INSERT INTO llm_messages (id, conversation_id, seq, role, content, created_at) VALUES ('m-d', 'c1', 2, 'robot', 'x', 1)") }
+        }
+        try db.pool.write { try $0.execute(sql: "DELETE FROM conversations WHERE id = 'c1'") }
+        #expect(try db.pool.read { try String.fetchAll($0, sql: "SELECT id FROM llm_messages") } == ["m-b"])
     }
 }

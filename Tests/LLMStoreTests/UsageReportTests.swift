@@ -121,18 +121,20 @@ import Testing
         #expect(try db.usage(id: row)?.prices.input == Fixture.price("3"))
     }
 
+    /// The report's own statements read the per-user covering index (every user's: user by
+    /// user) and never the table rows or a full scan.
     @Test func reportsReadOnlyTheCoveringIndex() throws {
-        for (userId, index) in [(nil as String?, "llm_usage_log_created"), (ann.id, "llm_usage_log_user_created")] {
-            let plan = try db.pool.read { conn in
-                let filter = userId == nil ? "created_at BETWEEN 0 AND 1" : "user_id = 'x' AND created_at BETWEEN 0 AND 1"
-                return try Row.fetchAll(conn, sql: """
-                    EXPLAIN QUERY PLAN SELECT created_at / 86400000 AS day, user_id, model_id, model_name, provider,
-                        MAX(created_at), COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_input_tokens),
-                        SUM(cache_creation_input_tokens), SUM(reasoning_tokens), SUM(total_cost_pico), COUNT(total_cost_pico)
-                    FROM llm_usage_log WHERE \(filter) GROUP BY day, user_id, model_id
-                    """).map { $0["detail"] as String }.joined(separator: "\n")
+        for allUsers in [true, false] {
+            for key in ["created_at / 86400000", "model_id, model_name, provider, MAX(created_at)", "user_id", "status"] {
+                let plan = try db.pool.read { conn in
+                    try Row.fetchAll(conn, sql: "EXPLAIN QUERY PLAN " + AppDatabase.reportSQL(groupedBy: key, allUsers: allUsers),
+                                     arguments: StatementArguments(Array(repeating: 0 as Int?, count: allUsers ? 4 : 6)))
+                        .map { $0["detail"] as String }
+                }
+                #expect(plan.contains { $0.hasPrefix("SEARCH llm_usage_log USING COVERING INDEX llm_usage_log_user_created (user_id=? AND created_at>? AND created_at<?)") },
+                        "\(plan)")
+                #expect(!plan.contains { $0.hasPrefix("SCAN llm_usage_log") }, "\(plan)")
             }
-            #expect(plan.contains("USING COVERING INDEX \(index)"))
         }
     }
 }

@@ -4,6 +4,9 @@
 struct DatabaseMigrator {
     private var migrations: [(id: String, migrate: (Database) throws -> Void)] = []
 
+    /// The registered migrations' names, in order.
+    var identifiers: [String] { migrations.map(\.id) }
+
     mutating func registerMigration(_ id: String, migrate: @escaping (Database) throws -> Void) {
         precondition(!migrations.contains { $0.id == id }, "migration \(id) registered twice")
         migrations.append((id, migrate))
