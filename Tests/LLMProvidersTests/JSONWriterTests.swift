@@ -67,4 +67,58 @@ import Testing
             #expect(try JSONParser.parse(out) == .string(s))
         }
     }
+
+    /// A whole value is written into a buffer of raw memory that starts at 1 KB and doubles:
+    /// the same bytes as written piece by piece into an array, for values far past the first
+    /// capacity, strings that cross a growth, and every kind of value nested.
+    @Test("values written whole match the piece-by-piece writing, across the buffer's growth")
+    func wholeValuesAcrossGrowth() throws {
+        var rng = SplitMix64(seed: 7)
+        let pool: [String] = ["a", "Z", " ", "\"", "\\", "\n", "\u{0}", "\u{7F}", "é", "☕", "𝄞"]
+        func randomString(_ max: UInt64) -> String {
+            var s = ""
+            for _ in 0..<Int(rng.next() % max) { s += rng.next() % 3 == 0 ? pool[Int(rng.next() % UInt64(pool.count))] : "q" }
+            return s
+        }
+        /// The reference: the value's text assembled from `reference` strings.
+        func expected(_ v: JSONValue) -> [UInt8] {
+            switch v {
+            case .null: return Array("null".utf8)
+            case .bool(let b): return Array((b ? "true" : "false").utf8)
+            case .number(let n): return Array(n.text.utf8)
+            case .string(let s): return Self.reference(s)
+            case .array(let a): return Array("[".utf8) + Array(a.map(expected).joined(separator: [UInt8(ascii: ",")])) + Array("]".utf8)
+            case .object(let o):
+                return Array("{".utf8) + Array(o.map { Self.reference($0.0) + [UInt8(ascii: ":")] + expected($0.1) }
+                                                .joined(separator: [UInt8(ascii: ",")])) + Array("}".utf8)
+            }
+        }
+        for round in 0..<300 {
+            var items: [JSONValue] = []
+            for _ in 0..<Int(rng.next() % 60) {
+                switch rng.next() % 6 {
+                case 0: items.append(.string(randomString(round % 10 == 0 ? 3000 : 80)))
+                case 1: items.append(.int(Int(truncatingIfNeeded: rng.next())))
+                case 2: items.append(.bool(rng.next() % 2 == 0))
+                case 3: items.append(.null)
+                case 4: items.append(.object(JSONObject([(randomString(12), .string(randomString(40))), ("n", .int(round))])))
+                default: items.append(.array([.string(randomString(30)), .null]))
+                }
+            }
+            let value: JSONValue = .object(JSONObject([("items", .array(items)), (randomString(20), .string(randomString(200)))]))
+            let want = expected(value)
+            // (Compared first: a failure shows the round, not two long arrays.)
+            let whole = JSONWriter.bytes(value) == want
+            #expect(whole, "round \(round)")
+            var prefixed = Array("x".utf8)
+            JSONWriter.write(value, into: &prefixed)
+            let appended = prefixed == Array("x".utf8) + want
+            #expect(appended, "round \(round)")
+            #expect(try JSONParser.parse(want) == value, "round \(round)")
+        }
+        // One string of 1 MB: many doublings from 1 KB.
+        let big = String(repeating: "ab\"c", count: 262_144)
+        let bigSame = JSONWriter.bytes(.array([.string(big)])) == [UInt8(ascii: "[")] + Self.reference(big) + [UInt8(ascii: "]")]
+        #expect(bigSame, "a 1 MB string")
+    }
 }
