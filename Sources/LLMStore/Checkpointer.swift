@@ -18,6 +18,8 @@ final class Checkpointer: @unchecked Sendable {
     private var stopping = false
     private var finished = false
     private var connection: OpaquePointer?
+    /// The connection's wait for the writers' lock (a checkpoint needs it briefly).
+    private let busyWait = BusyWait(timeoutMs: 5000)
     /// Checkpoints run (for tests).
     private(set) var runs = 0
     /// Checkpoints asked for by the WAL hook (for tests; read under no lock).
@@ -30,7 +32,7 @@ final class Checkpointer: @unchecked Sendable {
             sqlite3_close(db)
             return nil
         }
-        sqlite3_busy_timeout(db, 5000)
+        busyWait.install(on: db)
         // A connection learns that the file is in WAL mode on its first read; until then a
         // checkpoint does nothing at all.
         guard sqlite3_exec(db, "SELECT COUNT(*) FROM sqlite_master", nil, nil, nil) == SQLITE_OK else {

@@ -12,7 +12,7 @@ import Testing
         try db.pool.read { conn in
             #expect(try String.fetchOne(conn, sql: "PRAGMA journal_mode") == "wal")
             #expect(try Int.fetchOne(conn, sql: "PRAGMA foreign_keys") == 1)
-            #expect(try Int.fetchOne(conn, sql: "PRAGMA busy_timeout") == 10000)  // GRDB's for pool readers
+            #expect(conn.busyWait?.timeoutMs == 10000)  // GRDB's for pool readers
             let tables = try String.fetchAll(conn, sql: """
                 SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%'
                 ORDER BY name
@@ -27,10 +27,10 @@ import Testing
             #expect(try String.fetchAll(conn, sql: "SELECT identifier FROM grdb_migrations") == ["v1", "v2-settings-generation", "v3-usage-inflight", "v4-checks-without-in-lists",
                                                                                                         "v5-usage-month-totals", "v6-fewer-indexes-per-chat"])
         }
-        let writerPragmas = try db.pool.write { conn in
-            [try Int.fetchOne(conn, sql: "PRAGMA busy_timeout"), try Int.fetchOne(conn, sql: "PRAGMA foreign_keys")]
+        let writerSettings = try db.pool.write { conn in
+            [conn.busyWait?.timeoutMs, try Int.fetchOne(conn, sql: "PRAGMA foreign_keys")]
         }
-        #expect(writerPragmas == [5000, 1])
+        #expect(writerSettings == [5000, 1])
     }
 
     @Test func reopeningAnExistingFileKeepsItsData() throws {

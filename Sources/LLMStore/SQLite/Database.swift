@@ -10,6 +10,8 @@ final class Database {
     /// The C handle (nil once closed).
     private(set) var sqliteConnection: OpaquePointer?
     private var statements: [SQLKey: Statement] = [:]
+    /// How this connection waits for another's lock (`waitForLocks`); nil: it does not.
+    private(set) var busyWait: BusyWait?
 
     /// Opens (with `SQLITE_OPEN_CREATE` when `create`) the file at `path`; extended result
     /// codes on. The handle is closed again if opening fails.
@@ -36,6 +38,20 @@ final class Database {
         statements = [:]
         sqlite3_close_v2(c)
         sqliteConnection = nil
+    }
+
+    /// Waits up to `timeoutMs` for a lock another connection holds (`BusyWait`); 0: never.
+    func waitForLocks(timeoutMs: Int) {
+        busyWait = timeoutMs > 0 ? BusyWait(timeoutMs: timeoutMs) : nil
+        if let busyWait { busyWait.install(on: sqliteConnection) } else { BusyWait.uninstall(from: sqliteConnection) }
+    }
+
+    /// Runs `body` with lock waits off: a lock another connection holds fails with `SQLITE_BUSY`
+    /// at once. The wait set with `waitForLocks` is back afterwards.
+    func withoutWaitingForLocks<T>(_ body: () throws -> T) rethrows -> T {
+        BusyWait.uninstall(from: sqliteConnection)
+        defer { busyWait?.install(on: sqliteConnection) }
+        return try body()
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.

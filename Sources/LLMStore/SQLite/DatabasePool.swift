@@ -52,7 +52,7 @@ final class DatabasePool: @unchecked Sendable {
 
     private static func setUp(_ db: Database, busyTimeoutMs: Int32, cacheKiB: Int?,
                               _ configuration: DatabaseConfiguration) throws {
-        sqlite3_busy_timeout(db.sqliteConnection, busyTimeoutMs)
+        db.waitForLocks(timeoutMs: Int(busyTimeoutMs))
         try db.execute(sql: "PRAGMA foreign_keys = ON")
         if let cacheKiB { try db.execute(sql: "PRAGMA cache_size = -\(max(1, cacheKiB))") }
         try configuration.prepareDatabase?(db)
@@ -99,9 +99,7 @@ final class DatabasePool: @unchecked Sendable {
         guard writerLock.tryLock() else { return nil }
         defer { writerLock.unlock() }
         guard let writer else { throw Self.closedError }
-        sqlite3_busy_timeout(writer.sqliteConnection, 0)
-        defer { sqlite3_busy_timeout(writer.sqliteConnection, configuration.writerBusyTimeoutMs) }
-        return try body(writer)
+        return try writer.withoutWaitingForLocks { try body(writer) }
     }
 
     /// `body` in a `BEGIN IMMEDIATE` … `COMMIT` transaction on the writer, rolled back if it throws.
