@@ -19,21 +19,22 @@ import Testing
         #expect(BusyWait.pausedMicros(before: 5047) == 4_999_700 && BusyWait.pausedMicros(before: 5048) == 5_000_700)
     }
 
-    /// Two connections to one file; `t` has one column.
-    static func withConnections(_ body: (Database, Database) throws -> Void) throws {
+    /// Two connections to one file in WAL mode, where `t` has one column; the file is removed
+    /// afterwards.
+    static func withConnections(_ body: (Database, Database) async throws -> Void) async throws {
         let path = NSTemporaryDirectory() + "llmrpc-busy-\(UUID().uuidString).sqlite3"
         defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
         let holder = try Database(path: path, create: true)
         _ = try String.fetchOne(holder, sql: "PRAGMA journal_mode = WAL")
         try holder.execute(sql: "CREATE TABLE t (n INTEGER NOT NULL)")
         let waiter = try Database(path: path, create: false)
-        try body(holder, waiter)
+        try await body(holder, waiter)
     }
 
     /// A write that meets another connection's open write transaction pauses until it commits,
     /// then goes on and sees its row.
     @Test func aWriteWaitsForTheOtherCommitThenSeesIt() async throws {
-        try await Self.withConnectionsAsync { holder, waiter in
+        try await Self.withConnections { holder, waiter in
             waiter.waitForLocks(timeoutMs: 5000)
             try holder.execute(sql: "BEGIN IMMEDIATE; INSERT INTO t VALUES (100)")
             let ended = Ended()
@@ -55,8 +56,8 @@ import Testing
 
     /// A lock held past the timeout: the write fails with SQLITE_BUSY after exactly the pauses
     /// that fit in it (78 for 30 ms), and no sooner than the timeout.
-    @Test func aLockHeldPastTheTimeoutFailsWithBusy() throws {
-        try Self.withConnections { holder, waiter in
+    @Test func aLockHeldPastTheTimeoutFailsWithBusy() async throws {
+        try await Self.withConnections { holder, waiter in
             waiter.waitForLocks(timeoutMs: 30)
             try holder.execute(sql: "BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
             let start = DispatchTime.now().uptimeNanoseconds
@@ -77,14 +78,4 @@ import Testing
     }
 
     final class Ended: Sendable { let flag = Atomic<Bool>(false) }
-
-    static func withConnectionsAsync(_ body: (Database, Database) async throws -> Void) async throws {
-        let path = NSTemporaryDirectory() + "llmrpc-busy-\(UUID().uuidString).sqlite3"
-        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
-        let holder = try Database(path: path, create: true)
-        _ = try String.fetchOne(holder, sql: "PRAGMA journal_mode = WAL")
-        try holder.execute(sql: "CREATE TABLE t (n INTEGER NOT NULL)")
-        let waiter = try Database(path: path, create: false)
-        try await body(holder, waiter)
-    }
 }
