@@ -11,7 +11,8 @@ import Glibc
 /// SQLite's own busy handler (`sqlite3_busy_timeout`) sleeps 1, 2, 5, 10 … ms between tries, so a
 /// chat whose in-flight row met another process's commit waited a millisecond or more for a lock
 /// freed ~100 µs later (seen with strace in the bench, whose stdio and socket servers share a
-/// database: ~400 sleeps of 1 ms per server in a quick run, in the tail of its latency figures).
+/// database: ~400 sleeps of 1 ms per server in a quick run; its latency figures did not move
+/// measurably once they were gone, so they were not what set its tails).
 /// This one retries after 20 µs at first, backs off to SQLite's 1 ms, and gives up with
 /// `SQLITE_BUSY` once its pauses add up to the timeout.
 ///
