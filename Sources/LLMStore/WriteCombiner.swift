@@ -7,10 +7,11 @@ import Synchronization
 /// blocking a thread) and are committed together in the next transaction; one failing write
 /// (a budget refusal) does not undo the others (see `commit`).
 ///
-/// No thread of its own: the first writer to arrive leads: it yields once (so that ready
-/// tasks, under load other requests about to write, run and queue), runs its write with
-/// whatever is queued by then, resumes the others with their results, and hands the lead to
-/// the next queued writer if any. A lone writer goes straight through.
+/// No thread of its own (but `lockWaiter`, for a wait on another process's lock): the first
+/// writer to arrive leads: it yields once (so that ready tasks, under load other requests about
+/// to write, run and queue), runs its write with whatever is queued by then, resumes the others
+/// with their results, and hands the lead to the next queued writer if any. A lone writer goes
+/// straight through.
 final class WriteCombiner: Sendable {
     typealias Work = @Sendable (Database) throws -> Void
 
@@ -52,6 +53,10 @@ final class WriteCombiner: Sendable {
     static let maxBatch = 64
     /// Transactions run by this combiner (for tests and diagnostics).
     let transactions = Atomic<Int>(0)
+    /// Where a commit waits when another process holds the write lock. One parked thread: a
+    /// thread started per wait cost ~50–300 µs, and the bench's two servers on one database met
+    /// each other's lock on about a quarter of the stdio server's requests (perf, session 9).
+    let lockWaiter = SerialThread(name: "llmrpc-db-wait")
 
     /// Writes waiting for the current transaction to end.
     var queued: Int { state.withLock { $0.queue.count } }
@@ -141,12 +146,12 @@ final class WriteCombiner: Sendable {
         let works = [own] + others.map(\.work)
         // Chat requests run on the HTTP engine's thread, which must not block: the first try
         // does not wait for the writer (another thread of this process, or another process,
-        // holding it); if it would have to, the commit waits on a thread of its own (rare; the
-        // task pool's two threads are not blocked for up to the busy timeout either).
+        // holding it); if it would have to, the commit waits on `lockWaiter` (the task pool's two
+        // threads are not blocked for up to the busy timeout either).
         var result = Self.commit(pool, works, wait: false)
         if result == nil {
             result = await withCheckedContinuation { (c: CheckedContinuation<[(any Error)?]?, Never>) in
-                Threads.start(name: "llmrpc-write") { c.resume(returning: Self.commit(pool, works, wait: true)) }
+                lockWaiter.run { c.resume(returning: Self.commit(pool, works, wait: true)) }
             }
         }
         let errors = result!

@@ -1,5 +1,7 @@
 import Foundation
+import Synchronization
 import Testing
+import Threading
 @testable import LLMStore
 
 /// Group commit: writes that arrive while a transaction runs are committed together; when one
@@ -117,36 +119,40 @@ import Testing
         let db = try AppDatabase.makeTemporary()
         try db.pool.write { try $0.execute(sql: "CREATE TABLE t (x INTEGER NOT NULL)") }
         let other = try AppDatabase(path: db.path)  // stands for another process
-        let locked = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
-        Thread {
-            try? other.pool.write { db in
-                try db.execute(sql: "INSERT INTO t (x) VALUES (1)")
-                locked.signal()
-                release.wait()
-            }
-        }.start()
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async { locked.wait(); c.resume() }
-        }
         let executor = OneThreadExecutor()
-        let write = Task(executorPreference: executor) {
-            try await db.combinedWrite { try $0.execute(sql: "INSERT INTO t (x) VALUES (2)") }
+        // Twice: the second wait runs on the thread the first one started.
+        for round in 0..<2 {
+            let locked = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+            Thread {
+                try? other.pool.write { db in
+                    try db.execute(sql: "INSERT INTO t (x) VALUES (?)", arguments: [10 * round + 1])
+                    locked.signal()
+                    release.wait()
+                }
+            }.start()
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                DispatchQueue.global().async { locked.wait(); c.resume() }
+            }
+            let write = Task(executorPreference: executor) {
+                try await db.combinedWrite { try $0.execute(sql: "INSERT INTO t (x) VALUES (?)", arguments: [10 * round + 2]) }
+            }
+            // Runs on the same single thread, after the write has reached its commit (the write
+            // yields once before it commits; these yields let it get there): if the write blocked
+            // that thread until the lock is released, this would finish only after the write had
+            // given up (busy timeout), and the write would fail.
+            // It also ends the other process's transaction, from that same thread (not from a
+            // thread of the task pool, which parallel tests may keep busy).
+            let otherWork = await Task(executorPreference: executor) { () async -> Int in
+                await Task.yield()
+                await Task.yield()
+                release.signal()
+                return 40 + 2
+            }.value
+            #expect(otherWork == 42)
+            try await write.value
         }
-        // Runs on the same single thread, after the write has reached its commit (the write
-        // yields once before it commits; these yields let it get there): if the write blocked
-        // that thread until the lock is released, this would finish only after the write had
-        // given up (busy timeout), and the write would fail.
-        // It also ends the other process's transaction, from that same thread (not from a thread
-        // of the task pool, which parallel tests may keep busy).
-        let otherWork = await Task(executorPreference: executor) { () async -> Int in
-            await Task.yield()
-            await Task.yield()
-            release.signal()
-            return 40 + 2
-        }.value
-        #expect(otherWork == 42)
-        try await write.value
-        #expect(try db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") } == [1, 2])
+        #expect(try db.pool.read { try Int.fetchAll($0, sql: "SELECT x FROM t ORDER BY x") } == [1, 2, 11, 12])
+        #expect(db.writeCombiner.lockWaiter.jobsRun == 2 && db.writeCombiner.lockWaiter.threadsStarted == 1)
     }
 }
 
@@ -173,5 +179,27 @@ final class OneThreadExecutor: TaskExecutor, @unchecked Sendable {
         jobs.append(job)
         cond.signal()
         cond.unlock()
+    }
+}
+
+/// The thread a commit waits on: jobs run in order on one thread, started once; after its idle
+/// time it ends, and the next job starts it again.
+@Suite struct SerialThreadTests {
+    @Test func jobsRunInOrderOnOneThreadThatEndsWhenIdleAndStartsAgain() async {
+        let worker = SerialThread(name: "test-serial", idleSeconds: 10)
+        let order = Mutex<[Int]>([])
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            for i in 0..<5 { worker.run { order.withLock { $0.append(i) } } }
+            worker.run { c.resume() }
+        }
+        #expect(order.withLock { $0 } == [0, 1, 2, 3, 4])
+        #expect(worker.threadsStarted == 1 && worker.isRunning)
+
+        // With no idle time the thread ends after its job; the next job starts another.
+        let brief = SerialThread(name: "test-serial2", idleSeconds: 0)
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in brief.run { c.resume() } }
+        while brief.isRunning { await Task.yield() }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in brief.run { c.resume() } }
+        #expect(brief.threadsStarted == 2)
     }
 }
