@@ -104,11 +104,7 @@ public final class RPCConnection: Sendable {
     // MARK: Output
 
     public func send(_ message: JSONValue) {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(128)
-        JSONWriter.write(message, into: &bytes)
-        bytes.append(0x0A)
-        output.writeLine(bytes)
+        output.writeLine(JSONWriter.line(message))
     }
 
     static func response(id: RPCID?, result: JSONValue) -> JSONValue {

@@ -114,6 +114,16 @@ public enum JSONWriter {
         return Array(sink.bytes)
     }
 
+    /// `value`'s text and a newline: one line of the protocol, in one array of its exact size
+    /// (appending the newline to `bytes(value)` would grow the array again).
+    public static func line(_ value: JSONValue) -> [UInt8] {
+        var sink = ByteSink(capacity: 1024)
+        defer { sink.release() }
+        write(value, to: &sink)
+        sink.append(0x0A)
+        return Array(sink.bytes)
+    }
+
     public static func string(_ value: JSONValue) -> String { String(decoding: bytes(value), as: UTF8.self) }
 }
 

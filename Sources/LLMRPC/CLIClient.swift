@@ -223,7 +223,7 @@ final class GatewayClient: @unchecked Sendable {
     }
 
     private func send(_ message: JSONValue) {
-        let bytes = Array((JSONWriter.string(message) + "\n").utf8)
+        let bytes = JSONWriter.line(message)
         writeLock.lock()
         defer { writeLock.unlock() }
         var off = 0

@@ -114,6 +114,8 @@ import Testing
             JSONWriter.write(value, into: &prefixed)
             let appended = prefixed == Array("x".utf8) + want
             #expect(appended, "round \(round)")
+            let line = JSONWriter.line(value) == want + [0x0A]
+            #expect(line, "round \(round)")
             #expect(try JSONParser.parse(want) == value, "round \(round)")
         }
         // One string of 1 MB: many doublings from 1 KB.

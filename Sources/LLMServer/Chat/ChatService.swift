@@ -243,10 +243,8 @@ struct ChatService {
                 case .toolCallDelta(let i, let id, let name, let args):
                     let delta: JSONValue = ["tool_calls": [["index": .int(i), "id": .optional(id), "name": .optional(name),
                                                             "arguments": .string(args)]]]
-                    var bytes = JSONWriter.bytes(["jsonrpc": "2.0", "method": "llm/chat/completions/chunk",
-                                                  "params": ["request_id": requestID, "seq": .int(seq), "delta": delta]])
-                    bytes.append(0x0A)
-                    line = bytes
+                    line = JSONWriter.line(["jsonrpc": "2.0", "method": "llm/chat/completions/chunk",
+                                            "params": ["request_id": requestID, "seq": .int(seq), "delta": delta]])
                 default: line = nil
                 }
                 if let line {
