@@ -10,6 +10,7 @@ struct Options {
     var binary: String? = nil
     var pin = PinMode.loadPhases
     var maxStreams = 1024
+    var sharedDataDir = false
 
     /// Where the processes run. The load phases (CPU per chunk, saturation, concurrency) give
     /// the gateways core 1 and the bench with its in-process fake core 0, so "one core" means
@@ -32,6 +33,9 @@ struct Options {
                       (default: for the load phases only; latency phases run unpinned)
       --no-pin        pin nothing, in any phase
       --max-streams N the highest concurrency level tried (default 1024)
+      --shared-data-dir
+                      the stdio and socket servers on one data dir (one database), as two
+                      servers a user starts with the default data dir; by default each has its own
     """
 
     static func parse(_ args: [String]) throws -> Options {
@@ -50,6 +54,7 @@ struct Options {
             case "--no-pin": o.pin = .none
             case "--pin-all": o.pin = .all
             case "--max-streams": o.maxStreams = Int(try value(a)) ?? 1024
+            case "--shared-data-dir": o.sharedDataDir = true
             case "-h", "--help": print(usage); exit(0)
             default: throw BenchError("unknown option \(a)\n\(usage)")
             }
@@ -74,6 +79,7 @@ final class Bench: @unchecked Sendable {
     /// Extra authenticated connections to `socketGW` / `noLogGW` for the load phases.
     var socketPool: [RPCConn] = []
     var noLogPool: [RPCConn] = []
+    /// The superuser's token on the socket servers' data dir.
     let token: String
     var idleFreshRSS = 0
 
@@ -94,25 +100,41 @@ final class Bench: @unchecked Sendable {
         }
         let fake = try await FakeProviderServer.start(recordRequests: false, threads: 1)
         let dataDir = NSTemporaryDirectory() + "llmrpc-bench-" + UUID().uuidString.prefix(8).lowercased()
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        // One data dir per measured server (the socket server without usage logging writes
+        // nothing, so it shares the socket server's): a server's figures then hold its own
+        // work only. With --shared-data-dir both logging servers use one database, as two
+        // `llmrpc` a user starts on the default data dir do, and each pays for the other's
+        // commits (a lock held, page caches read again).
+        let stdioDir = opts.sharedDataDir ? dataDir : dataDir + "/stdio"
+        let socketDir = opts.sharedDataDir ? dataDir : dataDir + "/socket"
+        for dir in [stdioDir, socketDir] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let setup = GatewaySetup(binary: binary, dataDir: dataDir, openAIBaseURL: fake.openAIBaseURL,
                                  pin: opts.pin == .all && Pinning.available)
-        note("llmrpc: \(binary); data dir \(dataDir); fake provider on \(fake.baseURL)")
+        note("llmrpc: \(binary); data dir\(opts.sharedDataDir ? " (shared)" : "s under") \(dataDir); fake provider on \(fake.baseURL)")
 
-        // The stdio server first: it creates the data dir's secrets, schema and superuser.
-        let stdioGW = try Gateway(setup: setup, label: "stdio", socketPath: nil, usageLogging: true)
+        // The stdio server first: it creates its data dir's secrets, schema and superuser.
+        let stdioGW = try Gateway(setup: setup, label: "stdio", dataDir: stdioDir, socketPath: nil, usageLogging: true)
         let stdioConn = stdioGW.stdio!
-        let token = try await stdioConn.login()
-        _ = try await stdioConn.result("admin/llmModels/create", [
-            "provider": "openai", "model_name": .string(GatewaySetup.modelName),
-            "input_price_per_million": 1, "output_price_per_million": 2,
-            "context_window": 1_000_000, "max_output_tokens": 100_000,
-        ])
-        let socketGW = try Gateway(setup: setup, label: "socket", socketPath: dataDir + "/a.sock", usageLogging: true)
-        let noLogGW = try Gateway(setup: setup, label: "socket-nolog", socketPath: dataDir + "/b.sock", usageLogging: false)
+        let stdioToken = try await stdioConn.login()
+        try await stdioConn.createBenchModel()
+        // The socket server before the one without logging, which then finds the data dir made.
+        let socketGW = try Gateway(setup: setup, label: "socket", dataDir: socketDir, socketPath: socketDir + "/a.sock",
+                                   usageLogging: true)
         try await onThread { Result { try socketGW.waitForLog("listening") } }.get()
+        let noLogGW = try Gateway(setup: setup, label: "socket-nolog", dataDir: socketDir, socketPath: socketDir + "/b.sock",
+                                  usageLogging: false)
         try await onThread { Result { try noLogGW.waitForLog("listening") } }.get()
-        let socketConn = try await socketGW.session(token: token)
+        let socketConn: RPCConn
+        let token: String
+        if opts.sharedDataDir {
+            token = stdioToken
+            socketConn = try await socketGW.session(token: token)
+        } else {
+            socketConn = try RPCConn.unix(path: socketGW.socketPath!)
+            token = try await socketConn.login()
+            _ = try await socketConn.result("session/authenticate", ["access_token": .string(token)])
+            try await socketConn.createBenchModel()
+        }
         let b = Bench(opts: opts, fake: fake, setup: setup, stdioGW: stdioGW, socketGW: socketGW, noLogGW: noLogGW,
                       stdioConn: stdioConn, socketConn: socketConn, token: token)
         b.idleFreshRSS = socketGW.rss

@@ -50,7 +50,7 @@ final class Gateway: @unchecked Sendable {
 
     var pid: Int32 { process.processIdentifier }
 
-    init(setup: GatewaySetup, label: String, socketPath: String?, usageLogging: Bool) throws {
+    init(setup: GatewaySetup, label: String, dataDir: String, socketPath: String?, usageLogging: Bool) throws {
         self.label = label
         self.socketPath = socketPath
         let p = Process()
@@ -63,8 +63,8 @@ final class Gateway: @unchecked Sendable {
             p.executableURL = URL(fileURLWithPath: setup.binary)
             p.arguments = args
         }
-        p.environment = setup.environment(usageLogging: usageLogging)
-        p.currentDirectoryURL = URL(fileURLWithPath: setup.dataDir)
+        p.environment = setup.environment(usageLogging: usageLogging, dataDir: dataDir)
+        p.currentDirectoryURL = URL(fileURLWithPath: dataDir)
         let err = Pipe()
         p.standardError = err
         if socketPath == nil {
@@ -143,5 +143,14 @@ extension RPCConn {
                                                       "password": .string(GatewaySetup.adminPassword)])
         guard let t = r["access_token"]?.stringValue else { throw BenchError("login: no access_token") }
         return t
+    }
+
+    /// Adds the model the bench calls (an authenticated superuser's session).
+    func createBenchModel() async throws {
+        _ = try await result("admin/llmModels/create", [
+            "provider": "openai", "model_name": .string(GatewaySetup.modelName),
+            "input_price_per_million": 1, "output_price_per_million": 2,
+            "context_window": 1_000_000, "max_output_tokens": 100_000,
+        ])
     }
 }

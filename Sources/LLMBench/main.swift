@@ -51,6 +51,8 @@ do {
     case (.all, true): report.notes.append("llmrpc pinned to core 1 (taskset), bench and fake provider to core 0, every phase")
     default: report.notes.append("no CPU pinning")
     }
+    report.notes.append(options.sharedDataDir ? "stdio and socket servers on one data dir (--shared-data-dir)"
+                                              : "stdio and socket servers each on a data dir of its own")
     report.notes.append(String(format: "run took %.0f s (%@)", elapsed, options.quick ? "--quick" : "full"))
     print(report.table(), terminator: "")
     if let path = options.jsonPath {
@@ -61,6 +63,7 @@ do {
             "cpus": .int(ProcessInfo.processInfo.activeProcessorCount),
             "pinned": .bool(pinned),
             "pinned_phases": .string(pinned ? options.pin.rawValue : "none"),
+            "shared_data_dir": .bool(options.sharedDataDir),
             "duration_s": .int(Int(elapsed)),
         ]
         var bytes = JSONWriter.bytes(report.json(meta: meta))
