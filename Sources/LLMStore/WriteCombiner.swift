@@ -51,6 +51,13 @@ final class WriteCombiner: Sendable {
     let deferredExecutor = Mutex<(any TaskExecutor)?>(nil)
     /// Writes per transaction, at most (a bound on a batch's savepoints and latency).
     static let maxBatch = 64
+    /// How long a commit on the engine thread tries again for another process's write lock
+    /// before it moves to `lockWaiter`. Two servers on one database (the bench with
+    /// `--shared-data-dir`) met each other's commit on ~35 % of sequential requests; such a
+    /// commit holds the lock for ~20–150 µs, and the hand-off to the waiting thread and back
+    /// cost two wake-ups (~150–190 µs more per request under `perf`, session 10). Meanwhile the
+    /// engine's other transfers wait, hence the bound.
+    static let briefLockWaitMicros = 250
     /// Transactions run by this combiner (for tests and diagnostics).
     let transactions = Atomic<Int>(0)
     /// Where a commit waits when another process holds the write lock. One parked thread: a
@@ -145,8 +152,9 @@ final class WriteCombiner: Sendable {
         }
         let works = [own] + others.map(\.work)
         // Chat requests run on the HTTP engine's thread, which must not block: the first try
-        // does not wait for the writer (another thread of this process, or another process,
-        // holding it); if it would have to, the commit waits on `lockWaiter` (the task pool's two
+        // does not wait for another thread of this process holding the writer, and waits for
+        // another process's write lock only briefly, without sleeping (`briefLockWaitMicros`);
+        // if it would have to wait longer, the commit waits on `lockWaiter` (the task pool's two
         // threads are not blocked for up to the busy timeout either).
         var result = Self.commit(pool, works, wait: false)
         if result == nil {
@@ -174,8 +182,8 @@ final class WriteCombiner: Sendable {
     /// statement journal, spilled to a temporary file past 64 KB: with a savepoint per work, a
     /// batch of chat records wrote ~10 pages of 4 KB per record there, twice the WAL's share.)
     /// If SQLite ends the transaction itself (a full disk, an I/O error) or the commit fails,
-    /// every work gets that error. Without `wait`, nil instead of waiting for the writer (see
-    /// `lead`).
+    /// every work gets that error. Without `wait`, nil instead of waiting for the writer or,
+    /// past `briefLockWaitMicros`, for another process's lock (see `lead`).
     static func commit(_ pool: DatabasePool, _ works: [Work], wait: Bool) -> [(any Error)?]? {
         func begin(_ db: Database) throws -> Bool {
             do {
@@ -229,7 +237,7 @@ final class WriteCombiner: Sendable {
         }
         do {
             if wait { return try pool.writeWithoutTransaction(run) }
-            return (try pool.writeWithoutWaiting(run)) ?? nil
+            return (try pool.writeWithoutBlocking(briefWaitMicros: briefLockWaitMicros, run)) ?? nil
         } catch {
             return Array(repeating: error, count: works.count)
         }

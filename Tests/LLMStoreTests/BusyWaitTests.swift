@@ -38,11 +38,11 @@ import Testing
             waiter.waitForLocks(timeoutMs: 5000)
             try holder.execute(sql: "BEGIN IMMEDIATE; INSERT INTO t VALUES (100)")
             let ended = Ended()
-            let done = Task.detached { () throws -> Int? in
+            let done = Task { try await Self.onOwnThread { () throws -> Int? in
                 defer { ended.flag.store(true, ordering: .releasing) }
                 try waiter.execute(sql: "BEGIN IMMEDIATE; INSERT INTO t SELECT COUNT(*) FROM t; COMMIT")
                 return try Int.fetchOne(waiter, sql: "SELECT n FROM t WHERE n <> 100")
-            }
+            } }
             // The waiter is pausing once it has paused once (or it failed: then the test fails
             // below); then the holder commits.
             while waiter.busyWait!.pauses.load(ordering: .relaxed) == 0 && !ended.flag.load(ordering: .acquiring) {
@@ -65,10 +65,11 @@ import Testing
                 throws: { ($0 as? DatabaseError)?.resultCode == .SQLITE_BUSY }
             #expect(DispatchTime.now().uptimeNanoseconds - start >= 30_000_000)
             #expect(waiter.busyWait!.pauses.load(ordering: .relaxed) == 78)
-            // Without waiting (as the HTTP engine's thread writes), it fails at once, with no pause.
-            try waiter.withoutWaitingForLocks {
+            // With no brief wait either, it fails at once, with no pause and no retry.
+            waiter.withBriefLockWait(micros: 0) { brief in
                 #expect { try waiter.execute(sql: "BEGIN IMMEDIATE") }
                     throws: { ($0 as? DatabaseError)?.resultCode == .SQLITE_BUSY }
+                #expect(brief.retries.load(ordering: .relaxed) == 0)
             }
             #expect(waiter.busyWait!.pauses.load(ordering: .relaxed) == 78)
             try holder.execute(sql: "COMMIT")
@@ -77,5 +78,68 @@ import Testing
         }
     }
 
+    /// The engine thread's brief wait: it tries again without sleeping while the other
+    /// connection holds the lock, and goes on as soon as that one commits; no pause is made.
+    @Test func aBriefWaitGoesOnOnceTheOtherCommits() async throws {
+        try await Self.withConnections { holder, waiter in
+            waiter.waitForLocks(timeoutMs: 5000)
+            try holder.execute(sql: "BEGIN IMMEDIATE; INSERT INTO t VALUES (100)")
+            let seen = Mutex<BriefLockWait?>(nil)
+            let ended = Ended()
+            let done = Task { try await Self.onOwnThread { () throws -> Int in
+                defer { ended.flag.store(true, ordering: .releasing) }
+                return try waiter.withBriefLockWait(micros: 60_000_000) { brief in
+                    seen.withLock { $0 = brief }
+                    try waiter.execute(sql: "BEGIN IMMEDIATE; INSERT INTO t SELECT COUNT(*) FROM t; COMMIT")
+                    return brief.retries.load(ordering: .relaxed)
+                }
+            } }
+            // Once it has retried (or failed: then the test fails below), the holder commits.
+            while (seen.withLock { $0 }?.retries.load(ordering: .relaxed) ?? 0) == 0 && !ended.flag.load(ordering: .acquiring) {
+                await Task.yield()
+            }
+            try holder.execute(sql: "COMMIT")
+            #expect(try await done.value > 0)
+            #expect(try Int.fetchAll(waiter, sql: "SELECT n FROM t ORDER BY n") == [1, 100])
+            #expect(waiter.busyWait!.pauses.load(ordering: .relaxed) == 0)
+            // The connection's own wait is back afterwards.
+            try holder.execute(sql: "BEGIN IMMEDIATE")
+            let start = DispatchTime.now().uptimeNanoseconds
+            waiter.waitForLocks(timeoutMs: 5)
+            #expect { try waiter.execute(sql: "BEGIN IMMEDIATE") }
+                throws: { ($0 as? DatabaseError)?.resultCode == .SQLITE_BUSY }
+            #expect(DispatchTime.now().uptimeNanoseconds - start >= 5_000_000)
+            #expect(waiter.busyWait!.pauses.load(ordering: .relaxed) > 0)
+            try holder.execute(sql: "ROLLBACK")
+        }
+    }
+
+    /// A lock held past the brief wait: `SQLITE_BUSY` once it has passed, having retried
+    /// without a single sleeping pause.
+    @Test func aLockHeldPastTheBriefWaitFailsWithBusy() async throws {
+        try await Self.withConnections { holder, waiter in
+            waiter.waitForLocks(timeoutMs: 5000)
+            try holder.execute(sql: "BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+            let start = DispatchTime.now().uptimeNanoseconds
+            waiter.withBriefLockWait(micros: 2000) { brief in
+                #expect { try waiter.execute(sql: "BEGIN IMMEDIATE") }
+                    throws: { ($0 as? DatabaseError)?.resultCode == .SQLITE_BUSY }
+                #expect(brief.retries.load(ordering: .relaxed) > 0)
+            }
+            #expect(DispatchTime.now().uptimeNanoseconds - start >= 2_000_000)
+            #expect(waiter.busyWait!.pauses.load(ordering: .relaxed) == 0)
+            try holder.execute(sql: "COMMIT")
+        }
+    }
+
     final class Ended: Sendable { let flag = Atomic<Bool>(false) }
+
+    /// Runs `body` on a thread of its own: a connection waiting for a lock blocks its thread,
+    /// and must not hold one of the task pool's (two here), which the tests running meanwhile
+    /// need (the holder's commit among them).
+    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            Thread { c.resume(with: Result { try body() }) }.start()
+        }
+    }
 }

@@ -77,3 +77,47 @@ final class BusyWait: Sendable {
         return total + left * 1000
     }
 }
+
+/// A short wait for a lock, for a thread that must not sleep (the HTTP engine's): it tries again
+/// at once, yielding the core between tries, for up to `micros`, then gives up with
+/// `SQLITE_BUSY` (the caller then waits elsewhere). Another process's commit most often holds
+/// the write lock for a tenth of a millisecond or less; a sleep would cost more than that here
+/// (timer slack, a wake-up), and a hand-off to another thread two wake-ups.
+///
+/// Installed for one call with `Database.withBriefLockWait`, by whoever holds the connection.
+final class BriefLockWait: @unchecked Sendable {
+    let micros: Int
+    /// Tries made again so far (for tests).
+    let retries = Atomic<Int>(0)
+    /// Until when (monotonic ns), set at the first busy answer.
+    private var deadline: UInt64 = 0
+
+    init(micros: Int) {
+        self.micros = micros
+    }
+
+    func install(on connection: OpaquePointer?) {
+        guard let connection else { return }
+        guard micros > 0 else { return BusyWait.uninstall(from: connection) }
+        sqlite3_busy_handler(connection, { context, attempt in
+            guard let context else { return 0 }
+            return Unmanaged<BriefLockWait>.fromOpaque(context).takeUnretainedValue().retry(attempt: Int(attempt)) ? 1 : 0
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// True (try again) until `micros` have passed since the first busy answer of this lock.
+    func retry(attempt: Int) -> Bool {
+        let now = Self.nowNanos()
+        if attempt == 0 { deadline = now + UInt64(micros) * 1000 }
+        if now >= deadline { return false }
+        retries.add(1, ordering: .relaxed)
+        sched_yield()
+        return true
+    }
+
+    static func nowNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}

@@ -46,12 +46,16 @@ final class Database {
         if let busyWait { busyWait.install(on: sqliteConnection) } else { BusyWait.uninstall(from: sqliteConnection) }
     }
 
-    /// Runs `body` with lock waits off: a lock another connection holds fails with `SQLITE_BUSY`
-    /// at once. The wait set with `waitForLocks` is back afterwards.
-    func withoutWaitingForLocks<T>(_ body: () throws -> T) rethrows -> T {
-        BusyWait.uninstall(from: sqliteConnection)
-        defer { busyWait?.install(on: sqliteConnection) }
-        return try body()
+    /// Runs `body` with a brief wait for locks only (`BriefLockWait`: tries again without
+    /// sleeping for up to `micros`, 0: not at all), then a lock another connection holds fails
+    /// with `SQLITE_BUSY`. The wait set with `waitForLocks` is back afterwards.
+    func withBriefLockWait<T>(micros: Int, _ body: (BriefLockWait) throws -> T) rethrows -> T {
+        let brief = BriefLockWait(micros: micros)
+        brief.install(on: sqliteConnection)
+        defer {
+            if let busyWait { busyWait.install(on: sqliteConnection) } else { BusyWait.uninstall(from: sqliteConnection) }
+        }
+        return try withExtendedLifetime(brief) { try body(brief) }
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.

@@ -92,14 +92,15 @@ final class DatabasePool: @unchecked Sendable {
         return try body(writer)
     }
 
-    /// `writeWithoutTransaction`, unless that would wait: nil at once if another thread of this
-    /// process holds the writer. While `body` runs the writer's busy timeout is 0, so a write lock
-    /// held by another process fails at once with `SQLITE_BUSY` instead of waiting for it.
-    func writeWithoutWaiting<T>(_ body: (Database) throws -> T) throws -> T? {
+    /// `writeWithoutTransaction`, unless that would block: nil at once if another thread of this
+    /// process holds the writer. While `body` runs, a write lock held by another process is
+    /// waited for only briefly, without sleeping (`BriefLockWait`, up to `briefWaitMicros`),
+    /// then fails with `SQLITE_BUSY`.
+    func writeWithoutBlocking<T>(briefWaitMicros: Int, _ body: (Database) throws -> T) throws -> T? {
         guard writerLock.tryLock() else { return nil }
         defer { writerLock.unlock() }
         guard let writer else { throw Self.closedError }
-        return try writer.withoutWaitingForLocks { try body(writer) }
+        return try writer.withBriefLockWait(micros: briefWaitMicros) { _ in try body(writer) }
     }
 
     /// `body` in a `BEGIN IMMEDIATE` … `COMMIT` transaction on the writer, rolled back if it throws.
