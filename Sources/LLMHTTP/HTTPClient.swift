@@ -20,25 +20,20 @@ public final class HTTPClient: @unchecked Sendable {
     /// failures are known before any body byte is forwarded. The body then streams through
     /// `HTTPResponse.body`. Throws `HTTPError`; cancelling the calling task cancels the transfer.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await start(request).response()
+    }
+
+    /// Starts `request` without waiting for anything: the engine sends it in its next round.
+    /// `PendingResponse.response()` then waits for the head (which may have arrived meanwhile:
+    /// it is kept, and the body is buffered up to `maxBufferedBytes` before the transfer
+    /// pauses). A caller that gives up calls `cancel()`. Throws if the request cannot be set up.
+    public func start(_ request: HTTPRequest) throws -> PendingResponse {
         let transfer = Transfer(engine: engine, maxBufferedBytes: configuration.maxBufferedBytes)
         try transfer.configure(request, configuration)
-        let head: Transfer.Head
-        do {
-            head = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Transfer.Head, Error>) in
-                    transfer.awaitHead(continuation)
-                    if !engine.enqueue(.add(transfer)) {
-                        transfer.finish(HTTPError(.cancelled, "the HTTP client was shut down"))
-                    }
-                }
-            } onCancel: {
-                transfer.cancel()
-            }
-        } catch {
-            transfer.cancel()
-            throw error
+        if !engine.enqueue(.add(transfer)) {
+            transfer.finish(HTTPError(.cancelled, "the HTTP client was shut down"))
         }
-        return HTTPResponse(status: head.status, headers: head.headers, body: HTTPBody(transfer))
+        return PendingResponse(transfer)
     }
 
     /// The engine thread as a task executor: a task that prefers it runs between the engine's
@@ -67,5 +62,38 @@ public final class HTTPClient: @unchecked Sendable {
     /// `.cancelled`. Idempotent.
     public func shutdown() {
         engine.shutdown()
+    }
+}
+
+/// A request started with `HTTPClient.start`, whose response is awaited later.
+public struct PendingResponse: Sendable {
+    let transfer: Transfer
+
+    init(_ transfer: Transfer) {
+        self.transfer = transfer
+    }
+
+    /// Waits for the final status line and headers (see `HTTPClient.send`). Cancelling the
+    /// calling task cancels the transfer.
+    public func response() async throws -> HTTPResponse {
+        let head: Transfer.Head
+        do {
+            head = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Transfer.Head, Error>) in
+                    transfer.awaitHead(continuation)
+                }
+            } onCancel: {
+                transfer.cancel()
+            }
+        } catch {
+            transfer.cancel()
+            throw error
+        }
+        return HTTPResponse(status: head.status, headers: head.headers, body: HTTPBody(transfer))
+    }
+
+    /// Gives the request up: the transfer stops, nothing more is read.
+    public func cancel() {
+        transfer.cancel()
     }
 }

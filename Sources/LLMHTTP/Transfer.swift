@@ -22,6 +22,9 @@ final class Transfer: @unchecked Sendable {
     // MARK: locked
 
     private var headContinuation: CheckedContinuation<Head, Error>?
+    /// The head, when it arrived before anyone awaited it (a transfer started early, see
+    /// `HTTPClient.start`); nil once taken or cancelled.
+    private var arrivedHead: Head?
     /// Complete chunks not yet read by the consumer; `chunks[chunkStart...]` are pending.
     private var chunks: [[UInt8]] = []
     private var chunkStart = 0
@@ -70,6 +73,12 @@ final class Transfer: @unchecked Sendable {
     /// Registers the continuation that `send` awaits; fails it at once if already finished.
     func awaitHead(_ continuation: CheckedContinuation<Head, Error>) {
         lock.lock()
+        if let head = arrivedHead {
+            arrivedHead = nil
+            lock.unlock()
+            continuation.resume(returning: head)
+            return
+        }
         if let outcome {
             lock.unlock()
             continuation.resume(throwing: outcome ?? HTTPError(.transport, "transfer ended without a response"))
@@ -147,6 +156,7 @@ final class Transfer: @unchecked Sendable {
         chunks = []
         chunkStart = 0
         buffered = 0
+        arrivedHead = nil
         let waiter = bodyWaiter
         bodyWaiter = nil
         let head = headContinuation
@@ -202,7 +212,8 @@ final class Transfer: @unchecked Sendable {
         return count
     }
 
-    /// Hands the collected status and headers to `send`, once.
+    /// Hands the collected status and headers to whoever awaits them, once (or keeps them
+    /// for `awaitHead`, unless the transfer was cancelled meanwhile).
     func deliverHead() {
         headDelivered = true
         let head = Head(status: responseStatus, headers: responseHeaders)
@@ -210,6 +221,7 @@ final class Transfer: @unchecked Sendable {
         lock.lock()
         let continuation = headContinuation
         headContinuation = nil
+        if continuation == nil && outcome == nil { arrivedHead = head }
         lock.unlock()
         continuation?.resume(returning: head)
     }

@@ -29,6 +29,32 @@ struct HTTPClientBasicTests {
         #expect(try await response.body.collect(maxBytes: 100) == Array("not found".utf8))
     }
 
+    /// A request started early (`start`): its head and whole body arrive before anyone awaits
+    /// them, and are all there when `response()` is awaited.
+    @Test func aStartedRequestKeepsWhatArrivesBeforeItsResponseIsAwaited() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let pending = try client.start(HTTPRequest(url: server.url("/fixed")))
+        while !pending.transfer.isFinished { await Task.yield() }
+        let response = try await pending.response()
+        #expect(response.status == 200)
+        #expect(response.header("content-length") == "12")
+        #expect(try await response.body.collect(maxBytes: 1000) == LoopbackServer.fixedBody)
+    }
+
+    /// A started request given up before its response is awaited: awaiting it then fails
+    /// with `.cancelled`, and the client goes on.
+    @Test func aStartedRequestGivenUpFailsAsCancelled() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        let pending = try client.start(HTTPRequest(url: server.url("/stream?pieces=1")))
+        pending.cancel()
+        await #expect { try await pending.response() } throws: { ($0 as? HTTPError)?.kind == .cancelled }
+        try await Self.fetchFixed(1, client, server)
+    }
+
     /// `/fixed`, `times` times one after the other, each answered in full.
     static func fetchFixed(_ times: Int, _ client: HTTPClient, _ server: LoopbackServer) async throws {
         for _ in 0..<times {

@@ -25,16 +25,20 @@ struct ChatService {
         services.memory.requestStarted()
         defer { services.memory.requestEnded() }
         let userID = ctx.caller.id
+        var user = ctx.caller
+        // The generation the cached rows used below belong to (or a later one).
+        var rowsGeneration = db.settingsCacheGeneration
         var p: Prepared
         do {
-            p = try await prepare(params, user: ctx.caller)
+            p = try await prepare(params, user: user)
         } catch where services.config.usageLogging {
             // The settings came from memory unchecked (see `checksSettingsInWrite`): a refusal
             // (no such model, no key...) is only given once they are known to be current.
             let before = db.settingsCacheGeneration
             try db.refreshSettingsCache()
             if db.settingsCacheGeneration == before { throw error }
-            let user = try ServerHandler.activeUser(id: userID, session: ctx.session, services: services)
+            rowsGeneration = db.settingsCacheGeneration
+            user = try ServerHandler.activeUser(id: userID, session: ctx.session, services: services)
             p = try await prepare(params, user: user)
         }
         try services.limiter.admit(userID: userID, stream: stream)
@@ -43,7 +47,18 @@ struct ChatService {
         let started = Date()
         // LLMRPC_USAGE_LOGGING=off (a benchmarking knob) skips the ledger and the conversation store.
         var usageID: String? = nil
+        // The upstream call, started before the in-flight row is written when nothing has to be
+        // reserved first (see `startsBeforeInFlightRow`).
+        var early: PendingResponse? = nil
         if services.config.usageLogging {
+            if Self.startsBeforeInFlightRow(user: user) {
+                // Only with settings known to be current (one tiny read): a key, model or user
+                // changed meanwhile must not be used for a call, even one cancelled right after.
+                try db.refreshSettingsCache()
+                if db.settingsCacheGeneration == rowsGeneration {
+                    early = try services.http.start(Self.httpRequest(p.upstream))
+                }
+            }
             // The user, model and key came from memory at the cache's generation; the pending
             // write checks it and, if settings changed meanwhile, everything is resolved again.
             var attempts = 0
@@ -52,22 +67,40 @@ struct ChatService {
                     userId: userID, modelId: p.model.id, modelName: p.model.modelName, provider: p.model.provider,
                     keySource: p.keySource == .user ? .user : .system, stream: stream, prices: p.model.prices,
                     reservation: p.reservation ?? .zero, createdAt: started)
-                pending.settingsGeneration = db.settingsCacheGeneration
+                pending.settingsGeneration = rowsGeneration
                 do {
                     usageID = try await db.beginUsage(pending)
                     break
                 } catch let stale as StaleSettings where attempts < 3 {
+                    // Settings changed since the tiny read: resolved again. A call started early
+                    // goes on if it is still the same request (for a user still without a
+                    // budget); otherwise it is cancelled and made again, after the row.
                     attempts += 1
                     db.adoptSettingsGeneration(stale.current)
-                    let user = try ServerHandler.activeUser(id: userID, session: ctx.session, services: services)
-                    p = try await prepare(params, user: user)
+                    rowsGeneration = db.settingsCacheGeneration
+                    let sent = p.upstream
+                    do {
+                        user = try ServerHandler.activeUser(id: userID, session: ctx.session, services: services)
+                        p = try await prepare(params, user: user)
+                    } catch {
+                        early?.cancel()
+                        throw error
+                    }
+                    if early != nil && !(Self.startsBeforeInFlightRow(user: user) && p.upstream == sent) {
+                        early?.cancel()
+                        early = nil
+                    }
+                } catch {
+                    early?.cancel()
+                    throw error
                 }
             }
         }
 
         var outcome = Outcome()
         do {
-            try await call(p.upstream, adapter: p.adapter, key: p.key, provider: p.model.provider, outcome: &outcome)
+            try await call(p.upstream, early: early, adapter: p.adapter, key: p.key, provider: p.model.provider,
+                           outcome: &outcome)
         } catch {
             return try await finish(error: error, outcome: outcome, usageID: usageID, params: params, model: p.model,
                                     pricing: p.pricing, keySource: p.keySource, started: started,
@@ -76,6 +109,23 @@ struct ChatService {
         return try await record(outcome: outcome, status: .completed, usageID: usageID, params: params, model: p.model,
                                 pricing: p.pricing, keySource: p.keySource, started: started,
                                 estimatedInput: p.estimatedInput)
+    }
+
+    /// Whether the upstream call may start before the in-flight usage row is committed: when
+    /// the user has no monthly budget, there is nothing to reserve, and the row is written while
+    /// the provider works (~60 k instructions and a WAL write off the time to the first token).
+    /// Nothing the call returns reaches the client before the row is in (the response is
+    /// awaited after it), so an answer seen always has its row; a process killed in the
+    /// ~0.05 ms between the two leaves none for a call nobody saw. With a budget, the row
+    /// (the reservation, checked against the budget in the same transaction) comes first.
+    /// The cache is checked to be current first (one tiny read); the write checks it again
+    /// (settings changed in between: the call goes on only if it is still the same request).
+    static func startsBeforeInFlightRow(user: UserRecord) -> Bool {
+        user.monthlyBudget == nil
+    }
+
+    static func httpRequest(_ upstream: UpstreamRequest) -> HTTPRequest {
+        HTTPRequest(url: upstream.url, method: upstream.method, headers: upstream.headers, body: upstream.body)
     }
 
     /// Everything decided before the upstream call: model, key, context, limits, the request.
@@ -172,14 +222,22 @@ struct ChatService {
         var orderedToolCalls: [ToolCall] { toolCalls.keys.sorted().map { toolCalls[$0]! } }
     }
 
-    private func call(_ upstream: UpstreamRequest, adapter: any ProviderAdapter, key: SecretKey, provider: Provider,
-                      outcome: inout Outcome) async throws {
+    /// The upstream call (`early`: its first attempt, already started), with retries.
+    private func call(_ upstream: UpstreamRequest, early: PendingResponse?, adapter: any ProviderAdapter, key: SecretKey,
+                      provider: Provider, outcome: inout Outcome) async throws {
         let deadline = Date().addingTimeInterval(10)
         var attempt = 0
+        var early = early
         while true {
+            if Task.isCancelled { early?.cancel() }
             try Task.checkCancellation()
-            let response = try await services.http.send(HTTPRequest(url: upstream.url, method: upstream.method,
-                                                                    headers: upstream.headers, body: upstream.body))
+            let response: HTTPResponse
+            if let started = early {
+                early = nil
+                response = try await started.response()
+            } else {
+                response = try await services.http.send(Self.httpRequest(upstream))
+            }
             outcome.upstreamStatus = response.status
             services.logger.debug("upstream answered", metadata: ["status": "\(response.status)"])
             if !(200..<300).contains(response.status) {
