@@ -67,7 +67,7 @@ extension AppDatabase {
         // One statement needs no explicit transaction: SQLite reads it from one snapshot.
         let generation: Int64
         do {
-            generation = try pool.unsafeRead { db in try Self.generation(db) }
+            generation = try pool.readLatest { db in try Self.generation(db) }
         } catch {
             throw StorageError.map(error, path: pool.path)
         }

@@ -127,6 +127,20 @@ final class DatabasePool: @unchecked Sendable {
         try unsafeRead { db in try Self.inTransaction(db, "BEGIN DEFERRED", body) }
     }
 
+    /// `body` (one statement, no transaction: it sees the latest commit) on the writer if no
+    /// other thread holds it, else on a reader. A reader's page cache is dropped whenever
+    /// another connection commits, so after each of this process's own commits its next read
+    /// starts with page reads (two `pread`s for the settings generation, per chat); the
+    /// writer's cache stays valid across its own commits.
+    func readLatest<T>(_ body: (Database) throws -> T) throws -> T {
+        if writerLock.tryLock() {
+            defer { writerLock.unlock() }
+            guard let writer else { throw Self.closedError }
+            return try body(writer)
+        }
+        return try unsafeRead(body)
+    }
+
     /// `body` on a reader, without a transaction (each statement sees the latest commit).
     func unsafeRead<T>(_ body: (Database) throws -> T) throws -> T {
         let reader = try takeReader()
