@@ -1,8 +1,19 @@
 import Foundation
 import LLMJSON
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The data dirs `ServerProcess.makeDataDir` made in this process.
+private let madeDataDirs = Mutex<[String]>([])
+
+/// Removes them at exit (registered once, with the first).
+private let removeDataDirsAtExit: Void = {
+    atexit {
+        for dir in madeDataDirs.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: dir) }
+    }
+}()
 
 /// A real `llmrpc` subprocess on a fresh data directory.
 public final class ServerProcess: @unchecked Sendable {
@@ -33,9 +44,13 @@ public final class ServerProcess: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
+    /// A new data dir under the temporary directory, removed when the test process exits
+    /// (several servers of one test may use it in turn, so no one server owns it).
     public static func makeDataDir() -> String {
         let dir = NSTemporaryDirectory() + "llmrpc-test-" + UUID().uuidString.prefix(8).lowercased()
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        _ = removeDataDirsAtExit
+        madeDataDirs.withLock { $0.append(dir) }
         return dir
     }
 
