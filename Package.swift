@@ -19,7 +19,7 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         // glibc's malloc controls (malloc.h).
         .systemLibrary(name: "CMalloc"),
-        // Linux calls the Glibc module does not export (a write that never waits).
+        // Linux calls the Glibc module does not export (a write that never waits, epoll).
         .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Threading"),
 
         // Upstream HTTP on libcurl's multi interface.
-        .target(name: "LLMHTTP", dependencies: ["CCurl", "Threading"]),
+        .target(name: "LLMHTTP", dependencies: ["CCurl", "CLinux", "Threading"]),
 
         // JSON-RPC 2.0: envelope, errors, line framing, per-connection dispatch.
         .target(name: "JSONRPC", dependencies: ["LLMJSON"]),

@@ -15,4 +15,39 @@ static inline ssize_t llmrpc_write_nowait(int fd, const void *bytes, size_t coun
     struct iovec v = { (void *)bytes, count };
     return pwritev2(fd, &v, 1, -1, 0x00000008 /* RWF_NOWAIT */);
 }
+
+#include <sys/epoll.h>
+
+/// A new epoll instance (close-on-exec), or -1.
+static inline int llmrpc_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+/// Adds `fd` to `ep`, reported while readable (level-triggered; hang-ups and errors too).
+/// 0, or -1 with errno (EPERM: a descriptor epoll cannot watch, such as a regular file or
+/// /dev/null, which poll(2) reports as always readable).
+static inline int llmrpc_epoll_watch(int ep, int fd) {
+    struct epoll_event e;
+    e.events = EPOLLIN;
+    e.data.u64 = 0;
+    e.data.fd = fd;
+    return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+/// Removes `fd` from `ep` (0, or -1 with errno: ENOENT or EBADF once it was closed).
+static inline int llmrpc_epoll_unwatch(int ep, int fd) {
+    struct epoll_event unused;
+    return epoll_ctl(ep, EPOLL_CTL_DEL, fd, &unused);
+}
+
+/// The descriptors of `ep` ready now (at most `max`, at most 64), written to `fds`, without
+/// waiting. Returns how many, or -1 with errno. (struct epoll_event is packed on x86-64: read here
+/// rather than in Swift.)
+static inline int llmrpc_epoll_ready(int ep, int *fds, int max) {
+    struct epoll_event events[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(ep, events, max, 0);
+    for (int i = 0; i < n; i++) fds[i] = events[i].data.fd;
+    return n;
+}
 #endif
