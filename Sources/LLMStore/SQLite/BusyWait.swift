@@ -18,7 +18,7 @@ import Glibc
 ///
 /// One per connection, owned by whoever owns the connection (installed with `install(on:)`,
 /// removed with `uninstall(from:)`); it must outlive its installation.
-final class BusyWait: Sendable {
+final class BusyWait: BusyRetrying, Sendable {
     let timeoutMs: Int
     /// Pauses made so far, on this connection.
     let pauses = Atomic<Int>(0)
@@ -29,12 +29,7 @@ final class BusyWait: Sendable {
 
     /// Makes `connection` wait this way (or, with a timeout of 0 or less, fail at once).
     func install(on connection: OpaquePointer?) {
-        guard let connection else { return }
-        guard timeoutMs > 0 else { return Self.uninstall(from: connection) }
-        sqlite3_busy_handler(connection, { context, attempt in
-            guard let context else { return 0 }
-            return Unmanaged<BusyWait>.fromOpaque(context).takeUnretainedValue().pause(attempt: Int(attempt)) ? 1 : 0
-        }, Unmanaged.passUnretained(self).toOpaque())
+        installBusyHandler(self, on: connection, enabled: timeoutMs > 0)
     }
 
     /// `connection` fails with `SQLITE_BUSY` at once when a lock is taken.
@@ -45,7 +40,7 @@ final class BusyWait: Sendable {
 
     /// Sleeps before retry `attempt` (0 for the first) and returns true, or returns false (give
     /// up) once the pauses have reached the timeout.
-    func pause(attempt: Int) -> Bool {
+    func retry(attempt: Int) -> Bool {
         if Self.pausedMicros(before: attempt) >= timeoutMs * 1000 { return false }
         pauses.add(1, ordering: .relaxed)
         usleep(UInt32(Self.pauseMicros(attempt)))
@@ -85,7 +80,7 @@ final class BusyWait: Sendable {
 /// (timer slack, a wake-up), and a hand-off to another thread two wake-ups.
 ///
 /// Installed for one call with `Database.withBriefLockWait`, by whoever holds the connection.
-final class BriefLockWait: @unchecked Sendable {
+final class BriefLockWait: BusyRetrying, @unchecked Sendable {
     let micros: Int
     /// Tries made again so far (for tests).
     let retries = Atomic<Int>(0)
@@ -97,12 +92,7 @@ final class BriefLockWait: @unchecked Sendable {
     }
 
     func install(on connection: OpaquePointer?) {
-        guard let connection else { return }
-        guard micros > 0 else { return BusyWait.uninstall(from: connection) }
-        sqlite3_busy_handler(connection, { context, attempt in
-            guard let context else { return 0 }
-            return Unmanaged<BriefLockWait>.fromOpaque(context).takeUnretainedValue().retry(attempt: Int(attempt)) ? 1 : 0
-        }, Unmanaged.passUnretained(self).toOpaque())
+        installBusyHandler(self, on: connection, enabled: micros > 0)
     }
 
     /// True (try again) until `micros` have passed since the first busy answer of this lock.
@@ -120,4 +110,22 @@ final class BriefLockWait: @unchecked Sendable {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
+}
+
+/// A connection's busy handler: SQLite calls `retry` when a lock it needs is held, until it
+/// returns false (then `SQLITE_BUSY`). `attempt` counts from 0 for each lock.
+protocol BusyRetrying: AnyObject {
+    func retry(attempt: Int) -> Bool
+}
+
+/// Installs `handler` on `connection` (unretained: its owner keeps it alive while installed),
+/// or, unless `enabled`, no handler (a held lock fails at once).
+private func installBusyHandler(_ handler: some BusyRetrying, on connection: OpaquePointer?, enabled: Bool) {
+    guard let connection else { return }
+    guard enabled else { return BusyWait.uninstall(from: connection) }
+    sqlite3_busy_handler(connection, { context, attempt in
+        guard let context else { return 0 }
+        let handler = Unmanaged<AnyObject>.fromOpaque(context).takeUnretainedValue() as! any BusyRetrying
+        return handler.retry(attempt: Int(attempt)) ? 1 : 0
+    }, Unmanaged.passUnretained(handler as AnyObject).toOpaque())
 }
