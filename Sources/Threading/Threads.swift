@@ -7,6 +7,14 @@ import Glibc
 // are not in FoundationEssentials, and linking all of Foundation for them cost ~10 MB of
 // resident memory. One copy, used by LLMHTTP, LLMStore, LLMServer and the CLI.
 
+/// Monotonic time in nanoseconds (CLOCK_MONOTONIC, through the vDSO): for timeouts and pauses.
+@inline(__always)
+public func monotonicNanos() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
 public enum Threads {
     /// Runs `body` on a new detached thread named `name`.
     /// For blocking work (reads, accepts) that must not hold a thread of the concurrency pool.

@@ -1,4 +1,5 @@
 import CSQLite
+import Threading
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -97,18 +98,12 @@ final class BriefLockWait: BusyRetrying, @unchecked Sendable {
 
     /// True (try again) until `micros` have passed since the first busy answer of this lock.
     func retry(attempt: Int) -> Bool {
-        let now = Self.nowNanos()
+        let now = monotonicNanos()
         if attempt == 0 { deadline = now + UInt64(micros) * 1000 }
         if now >= deadline { return false }
         retries.add(1, ordering: .relaxed)
         sched_yield()
         return true
-    }
-
-    static func nowNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 }
 

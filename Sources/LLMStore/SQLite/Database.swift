@@ -43,6 +43,11 @@ final class Database {
     /// Waits up to `timeoutMs` for a lock another connection holds (`BusyWait`); 0: never.
     func waitForLocks(timeoutMs: Int) {
         busyWait = timeoutMs > 0 ? BusyWait(timeoutMs: timeoutMs) : nil
+        installOwnLockWait()
+    }
+
+    /// Puts back the wait set with `waitForLocks` (or none).
+    private func installOwnLockWait() {
         if let busyWait { busyWait.install(on: sqliteConnection) } else { BusyWait.uninstall(from: sqliteConnection) }
     }
 
@@ -52,9 +57,7 @@ final class Database {
     func withBriefLockWait<T>(micros: Int, _ body: (BriefLockWait) throws -> T) rethrows -> T {
         let brief = BriefLockWait(micros: micros)
         brief.install(on: sqliteConnection)
-        defer {
-            if let busyWait { busyWait.install(on: sqliteConnection) } else { BusyWait.uninstall(from: sqliteConnection) }
-        }
+        defer { installOwnLockWait() }
         return try withExtendedLifetime(brief) { try body(brief) }
     }
 
