@@ -52,6 +52,27 @@ static inline CURLMcode llm_curl_multi_setopt_long(CURLM *multi, CURLMoption opt
     return curl_multi_setopt(multi, option, value);
 }
 
+/* The multi handle's socket callback (CURLMOPT_SOCKETFUNCTION): which sockets to wait on, for what. */
+typedef int (*llm_curl_socket_callback)(CURL *easy, curl_socket_t socket, int what, void *userp, void *socketp);
+
+/* The multi handle's timer callback (CURLMOPT_TIMERFUNCTION): when to call it back (-1: never). */
+typedef int (*llm_curl_timer_callback)(CURLM *multi, long timeout_ms, void *userp);
+
+/* Sets both callbacks, with `userp` passed to each. */
+static inline CURLMcode llm_curl_multi_set_event_callbacks(CURLM *multi, llm_curl_socket_callback onSocket,
+                                                           llm_curl_timer_callback onTimer, void *userp) {
+    CURLMcode code = curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, onSocket);
+    if (code == CURLM_OK) code = curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, userp);
+    if (code == CURLM_OK) code = curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, onTimer);
+    if (code == CURLM_OK) code = curl_multi_setopt(multi, CURLMOPT_TIMERDATA, userp);
+    return code;
+}
+
+/* CURL_SOCKET_TIMEOUT: the "socket" that tells curl_multi_socket_action its timer expired. */
+static inline curl_socket_t llm_curl_socket_timeout(void) {
+    return CURL_SOCKET_TIMEOUT;
+}
+
 /* Resumes a transfer paused with CURL_WRITEFUNC_PAUSE (both directions). */
 static inline CURLcode llm_curl_easy_unpause(CURL *handle) {
     return curl_easy_pause(handle, CURLPAUSE_CONT);

@@ -9,9 +9,15 @@ import Glibc
 /// Initialises libcurl once per process, before any engine thread starts.
 private let curlGlobalInit: CURLcode = llm_curl_global_init()
 
-/// The one thread that owns a libcurl multi handle. It loops on `curl_multi_poll`; other
-/// threads hand it work (`enqueue`) under a lock and wake it with `curl_multi_wakeup`.
-/// Every libcurl call on the multi handle, and on easy handles once added, happens here.
+/// The one thread that owns a libcurl multi handle, driven through libcurl's event interface:
+/// libcurl says which of its sockets to wait on, for what (its socket callback), and when to be
+/// called back (its timer callback); the thread waits in `epoll_wait` on one epoll instance that
+/// holds those sockets, the watched descriptors (stdin, socket clients) and an eventfd, and
+/// tells libcurl which sockets are ready (`curl_multi_socket_action`). Other threads hand it
+/// work (`enqueue`) under a lock and wake it through the eventfd. Every libcurl call on the
+/// multi handle, and on easy handles once added, happens here.
+/// Work per round follows what is ready, not how many transfers or clients there are (see
+/// NOTES: `curl_multi_perform` walked every transfer each round).
 ///
 /// It is also a task executor: tasks that prefer it (`Task(executorPreference:)`) run their
 /// jobs on this thread between two rounds of libcurl work. A request that runs here sends its
@@ -36,7 +42,7 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private var isShutDown = false
     private var engineThread: pthread_t?
-    /// Whether the thread is (about to be) in `curl_multi_poll` and must be woken for new work.
+    /// Whether the thread is (about to be) in `epoll_wait` and must be woken for new work.
     private var polling = false
 
     // engine thread only
@@ -46,21 +52,20 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
     /// Descriptors watched along with libcurl's sockets, and what to run when one is readable
     /// (false: stop watching it).
     private var watched: [Int32: @Sendable () -> Bool] = [:]
-    /// The watched descriptors `poll` can wait on, in the order they came. Up to
-    /// `directPollLimit` of them are polled with libcurl's sockets; past that, libcurl's poll
-    /// waits on one epoll instance that holds them all (every one is added to it). Polling each
-    /// made every round's `poll` (several per request) walk every idle connection: 32 idle
-    /// socket clients added ~35–65 µs to a request's time to first chunk and ~0.8 ms to its
-    /// p99; through epoll a lone stdin cost ~25 µs more (one more wake-up hop and system call),
-    /// hence both (session 10).
-    private var pollable: [Int32] = []
-    private static let directPollLimit = 4
+    /// libcurl's sockets in `epoll`, and what libcurl waits on each for (`CURL_POLL_*`).
+    private var curlSockets: [Int32: Int32] = [:]
+    /// When libcurl asked to be called back (monotonic ns; 0: at once), nil: not at all.
+    private var timerDeadline: UInt64?
+    /// Holds libcurl's sockets, the watched descriptors and `wakeFD`.
     private let epoll: Int32
+    /// Signalled by other threads to wake the engine from `epoll_wait` (see `polling`).
+    private let wakeFD: Int32
     /// Watched descriptors epoll refuses (a regular file, /dev/null: `poll` calls them always
     /// readable): their callbacks run every round, and the round does not sleep.
     private var alwaysReady: [Int32] = []
-    private var waitFDs: [curl_waitfd] = []
-    private var readyFDs = [Int32](repeating: 0, count: 64)
+    private static let maxEvents = 256
+    private var readyFDs = [Int32](repeating: 0, count: CurlEngine.maxEvents)
+    private var readyWhat = [Int32](repeating: 0, count: CurlEngine.maxEvents)
     private var nextIdleCheckNanos: UInt64 = 0
 
     /// Easy handles of finished transfers, reset, for the next transfers to take (creating and
@@ -78,11 +83,23 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
         multi = curl_multi_init()!
         epoll = llmrpc_epoll_create()
         precondition(epoll >= 0, "epoll_create1 failed: errno \(errno)")
+        wakeFD = llmrpc_eventfd_create()
+        precondition(wakeFD >= 0 && llmrpc_epoll_set(epoll, wakeFD, 0, 1, 0) == 0, "eventfd failed: errno \(errno)")
         _ = llm_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxIdleConnections)
         maxSpareHandles = max(1, maxIdleConnections)
         idleTimeoutNanos = UInt64(max(0.001, idleTimeout) * 1e9)
         // Check about ten times per idle period, between every 10 ms and every second.
         idleCheckIntervalNanos = min(1_000_000_000, max(10_000_000, idleTimeoutNanos / 10))
+        // The engine outlives the multi handle (cleaned up at the end of `run`), so the
+        // callbacks may use it unretained.
+        let code = llm_curl_multi_set_event_callbacks(multi, { _, socket, what, engine, _ in
+            Unmanaged<CurlEngine>.fromOpaque(engine!).takeUnretainedValue().curlWaits(on: socket, for: what)
+            return 0
+        }, { _, timeoutMillis, engine in
+            Unmanaged<CurlEngine>.fromOpaque(engine!).takeUnretainedValue().curlCallBack(in: timeoutMillis)
+            return 0
+        }, Unmanaged.passUnretained(self).toOpaque())
+        precondition(code == CURLM_OK, "libcurl refused its event callbacks")
         Threads.start(name: "llmhttp-curl") { [self] in self.run() }
     }
 
@@ -97,12 +114,12 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
         return true
     }
 
-    /// Wakes the engine out of `curl_multi_poll` if it is in it (or about to be). With `lock`
-    /// held, so the multi handle cannot be cleaned up meanwhile.
+    /// Wakes the engine out of `epoll_wait` if it is in it (or about to be). With `lock` held,
+    /// so the eventfd cannot be closed meanwhile.
     private func wakeIfPollingLocked() {
         if polling {
             polling = false
-            curl_multi_wakeup(multi)
+            llmrpc_eventfd_signal(wakeFD)
         }
     }
 
@@ -131,7 +148,7 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
             return
         }
         isShutDown = true
-        curl_multi_wakeup(multi)
+        llmrpc_eventfd_signal(wakeFD)
         let onEngineThread = engineThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false
         lock.unlock()
         if !onEngineThread {
@@ -144,7 +161,6 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
 
     private func run() {
         lock.withLock { engineThread = pthread_self() }
-        var running: Int32 = 0
         let executor = asUnownedTaskExecutor()
         while true {
             // Jobs first: a request's job usually adds its transfer, which then starts in this
@@ -165,9 +181,15 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
             spareOperations.removeAll(keepingCapacity: true)
             if stop { break }
 
-            curl_multi_perform(multi, &running)
-            collectFinished()
-            let now = monotonicNanos()
+            // An added transfer asks to be called back at once: it is sent here.
+            var now = monotonicNanos()
+            if let deadline = timerDeadline, deadline <= now {
+                timerDeadline = nil
+                var running: Int32 = 0
+                curl_multi_socket_action(multi, llm_curl_socket_timeout(), 0, &running)
+                collectFinished()
+                now = monotonicNanos()
+            }
             if !active.isEmpty && now >= nextIdleCheckNanos {
                 checkIdle(now: now)
                 nextIdleCheckNanos = now + idleCheckIntervalNanos
@@ -175,9 +197,13 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
             var waitMillis: Int32 = active.isEmpty
                 ? 10_000
                 : Int32(clamping: (nextIdleCheckNanos &- min(now, nextIdleCheckNanos)) / 1_000_000 + 1)
+            if let deadline = timerDeadline {
+                // Rounded up: woken before it, the round would find nothing due and wait again.
+                waitMillis = min(waitMillis, Int32(clamping: (deadline &- min(now, deadline) + 999_999) / 1_000_000))
+            }
             if !alwaysReady.isEmpty { waitMillis = 0 }
             // Work that arrived meanwhile (jobs resumed by this round's callbacks) runs at once;
-            // otherwise others must wake the poll.
+            // otherwise others must wake the wait.
             lock.lock()
             if jobs.isEmpty && operations.isEmpty && !isShutDown {
                 polling = true
@@ -185,19 +211,26 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
                 waitMillis = 0
             }
             lock.unlock()
-            waitFDs.removeAll(keepingCapacity: true)
-            if pollable.count > Self.directPollLimit {
-                waitFDs.append(curl_waitfd(fd: epoll, events: Int16(CURL_WAIT_POLLIN), revents: 0))
-            } else {
-                for fd in pollable { waitFDs.append(curl_waitfd(fd: fd, events: Int16(CURL_WAIT_POLLIN), revents: 0)) }
-            }
-            if waitFDs.isEmpty {
-                curl_multi_poll(multi, nil, 0, waitMillis, nil)
-            } else {
-                curl_multi_poll(multi, &waitFDs, UInt32(waitFDs.count), waitMillis, nil)
-            }
+            let n = llmrpc_epoll_wait(epoll, &readyFDs, &readyWhat, Int32(Self.maxEvents), waitMillis)
             lock.withLock { polling = false }
-            if !alwaysReady.isEmpty || waitFDs.contains(where: { $0.revents != 0 }) { runReadable() }
+            for i in 0..<max(0, Int(n)) {
+                let fd = readyFDs[i]
+                if fd == wakeFD {
+                    llmrpc_eventfd_drain(wakeFD)
+                } else if curlSockets[fd] != nil {
+                    let what = Int(readyWhat[i])
+                    var mask: Int32 = 0
+                    if what & (LLMRPC_EPOLL_IN | LLMRPC_EPOLL_HUP) != 0 { mask |= CURL_CSELECT_IN }
+                    if what & LLMRPC_EPOLL_OUT != 0 { mask |= CURL_CSELECT_OUT }
+                    if what & LLMRPC_EPOLL_ERR != 0 { mask |= CURL_CSELECT_ERR }
+                    var running: Int32 = 0
+                    curl_multi_socket_action(multi, fd, mask, &running)
+                } else {
+                    runCallback(fd)
+                }
+            }
+            for fd in alwaysReady { runCallback(fd) }
+            collectFinished()
         }
         let cancelled = HTTPError(.cancelled, "the HTTP client was shut down")
         for transfer in active.values {
@@ -213,7 +246,10 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
             transfer.finish(cancelled)
         }
         curl_multi_cleanup(multi)
-        close(epoll)
+        lock.withLock {
+            close(wakeFD)
+            close(epoll)
+        }
         for easy in spareLock.withLock({ () -> [UnsafeMutableRawPointer] in
             defer { spareHandles = [] }
             return spareHandles
@@ -229,20 +265,6 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
         stopped.signal()
     }
 
-    /// Runs the callbacks of the watched descriptors that are readable (or closed): those this
-    /// round's poll found (directly, or through epoll) and those poll cannot wait on.
-    private func runReadable() {
-        if waitFDs.count == 1 && waitFDs[0].fd == epoll {
-            if waitFDs[0].revents != 0 {
-                let n = readyFDs.withUnsafeMutableBufferPointer { llmrpc_epoll_ready(epoll, $0.baseAddress!, Int32($0.count)) }
-                for i in 0..<max(0, Int(n)) { runCallback(readyFDs[i]) }
-            }
-        } else {
-            for w in waitFDs where w.revents != 0 { runCallback(w.fd) }
-        }
-        for fd in alwaysReady { runCallback(fd) }
-    }
-
     private func runCallback(_ fd: Int32) {
         guard let onReadable = watched[fd] else { return }
         if onReadable() { return }
@@ -250,9 +272,35 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
         if let i = alwaysReady.firstIndex(of: fd) {
             alwaysReady.remove(at: i)
         } else {
-            pollable.removeAll { $0 == fd }
             _ = llmrpc_epoll_unwatch(epoll, fd)  // fails harmlessly if the callback closed it
         }
+    }
+
+    /// libcurl's socket callback: wait on `socket` for `what` (`CURL_POLL_*`), or no longer.
+    /// Engine thread (libcurl calls it from the calls made there).
+    fileprivate func curlWaits(on socket: Int32, for what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            if curlSockets.removeValue(forKey: socket) != nil { _ = llmrpc_epoll_unwatch(epoll, socket) }
+            return
+        }
+        let readable: Int32 = what == CURL_POLL_IN || what == CURL_POLL_INOUT ? 1 : 0
+        let writable: Int32 = what == CURL_POLL_OUT || what == CURL_POLL_INOUT ? 1 : 0
+        let known = curlSockets.updateValue(what, forKey: socket) != nil
+        if llmrpc_epoll_set(epoll, socket, known ? 1 : 0, readable, writable) != 0 {
+            // Added before (EEXIST) or gone from the instance (ENOENT): the other operation.
+            _ = llmrpc_epoll_set(epoll, socket, known ? 0 : 1, readable, writable)
+        }
+    }
+
+    /// How many of libcurl's sockets the engine waits on (for tests).
+    func curlSocketsWaitedOn() async -> Int {
+        await Task(executorPreference: self) { self.curlSockets.count }.value
+    }
+
+    /// libcurl's timer callback: call `curl_multi_socket_action` with the timeout "socket" in
+    /// `millis` ms (0: at once, -1: not at all). Engine thread.
+    fileprivate func curlCallBack(in millis: Int) {
+        timerDeadline = millis < 0 ? nil : millis == 0 ? 0 : monotonicNanos() + UInt64(millis) * 1_000_000
     }
 
     private func perform(_ operation: Operation) {
@@ -262,7 +310,11 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
             let known = watched[fd] != nil
             watched[fd] = onReadable
             if known { return }
-            if llmrpc_epoll_watch(epoll, fd) == 0 || errno == EEXIST { pollable.append(fd) } else { alwaysReady.append(fd) }
+            if llmrpc_epoll_set(epoll, fd, 0, 1, 0) != 0 {
+                // Still in the instance under this number (its descriptor was duplicated): only
+                // readable now. Refused (EPERM): run every round.
+                if errno != EEXIST || llmrpc_epoll_set(epoll, fd, 1, 1, 0) != 0 { alwaysReady.append(fd) }
+            }
         case .add(let transfer):
             guard !transfer.isFinished, let easy = transfer.easy else { return }
             transfer.lastActivityNanos = monotonicNanos()

@@ -46,6 +46,9 @@ public final class HTTPClient: @unchecked Sendable {
         engine.releaseSpareHandles()
     }
 
+    /// How many connections' sockets the engine waits on (for tests).
+    var socketsWaitedOn: Int { get async { await engine.curlSocketsWaitedOn() } }
+
     /// Easy handles the engine created so far (the rest were reused). For tests.
     var handlesCreated: Int { engine.spareHandlesCreated }
 

@@ -83,6 +83,8 @@ struct HTTPClientBasicTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(server.acceptedConnections == 6)
+        // The engine waits on the six sockets (libcurl's socket callback put them in its epoll).
+        #expect(await client.socketsWaitedOn == 6)
         for _ in 0..<6 { server.sendNextPiece() }
         for response in responses {
             // Whole bodies, shown if wrong: this once failed with a body over 100 bytes (NOTES).
@@ -92,8 +94,12 @@ struct HTTPClientBasicTests {
         // Four stay for reuse; the other two are closed.
         await server.waitForClosedConnections(2)
         #expect(server.closedConnections == 2)
+        // Idle connections are not waited on: libcurl took every socket out when its transfer
+        // ended (and the closed ones are not left behind in the epoll instance).
+        #expect(await client.socketsWaitedOn == 0)
         try await Self.fetchFixed(4, client, server)
         #expect(server.acceptedConnections == 6)
+        #expect(await client.socketsWaitedOn == 0)
     }
 
     /// As many finished transfers' handles are kept as idle connections: rounds of that many

@@ -3,9 +3,8 @@ import Synchronization
 import Testing
 @testable import LLMHTTP
 
-/// Descriptors the engine watches along with its transfers (`watchReadable`): polled directly
-/// while few, through one epoll instance past `directPollLimit`, and run every round when epoll
-/// refuses them (/dev/null).
+/// Descriptors the engine watches along with its transfers (`watchReadable`): in its epoll
+/// instance with libcurl's sockets, and run every round when epoll refuses them (/dev/null).
 @Suite(.timeLimit(.minutes(3)))
 struct WatchTests {
     enum Event: Equatable {
