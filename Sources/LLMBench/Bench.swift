@@ -375,6 +375,8 @@ final class Bench: @unchecked Sendable {
     /// gateway's peak resident memory at 512 streams. Each level runs two rounds, direct and
     /// gateway in random order in each, and compares the p99 of both rounds' streams (a p99 of
     /// one round of 64 streams was its slowest stream: one scheduling hiccup failed a level).
+    /// Also the gateway's CPU per delivered chunk at each level (its CPU over its rounds, all-in:
+    /// admission, relay and records), which shows what a chunk costs as streams pile up.
     func concurrency() async {
         let chunks = 25
         fake.setDefault(.text(chunks: Array(repeating: "tok ", count: chunks), usage: FakeUsage(input: 11, output: chunks),
@@ -385,11 +387,13 @@ final class Bench: @unchecked Sendable {
         var broken = false
         var heldRatios: (p50: Double, p99: Double)? = nil
         var rss512: Int? = nil
+        var cpuPerChunk: [Int: Double] = [:]
         let budget = nowNs() + UInt64((opts.quick ? 20 : 60) * 1e9)
         for n in levels {
             if nowNs() > budget { report.notes.append("concurrency: stopped before \(n) streams (time budget)"); break }
             var directRounds: [[Double]] = [], gwDurations: [Double] = []
             var lost = 0, failedStreams = 0, directBad = 0
+            var cpuNs: UInt64 = 0, delivered = 0
             for which in [0, 1].shuffled() + [0, 1].shuffled() {
                 if which == 0 {
                     let (durations, bad) = await directStreams(n, chunks: chunks)
@@ -399,9 +403,12 @@ final class Bench: @unchecked Sendable {
                     let conns = Array(socketPool.prefix(max(1, min(socketPool.count, n / 64))))
                     let perConn = n / conns.count
                     let sampler = RSSSampler(pid: socketGW.pid)
+                    let cpuBefore = socketGW.cpuNs
                     let loop = Loop(method: Self.streamMethod, params: Self.chatParams, limit: perConn * conns.count,
                                     expectChunks: chunks, keepDurations: true)
                     await loop.run(conns, perConn: perConn)
+                    cpuNs += socketGW.cpuNs - cpuBefore
+                    delivered += loop.chunks
                     let peak = await sampler.stop()
                     if n == 512 { rss512 = max(rss512 ?? 0, peak) }
                     gwDurations += loop.durations
@@ -417,10 +424,12 @@ final class Bench: @unchecked Sendable {
             let roundP99s = directRounds.map { Sample($0).p99 }
             let directSpread = (roundP99s.max() ?? 0) / max(1, roundP99s.min() ?? 1) - 1
             let ok = lost == 0 && failedStreams == 0 && directBad == 0 && ratio <= 1.05
+            cpuPerChunk[n] = Double(cpuNs) / Double(max(1, delivered)) / 1000
             let line = "p50 duration \(Report.fmt(gw.p50 / 1000)) ms vs direct \(Report.fmt(dir.p50 / 1000)) ms, "
                 + "p99 \(Report.fmt(gw.p99 / 1000)) vs \(Report.fmt(dir.p99 / 1000)) ms, lost chunks \(lost), "
                 + "failed streams \(failedStreams), direct failures \(directBad), "
-                + "direct p99 round to round \(Report.fmt(directSpread * 100)) %"
+                + "direct p99 round to round \(Report.fmt(directSpread * 100)) %, "
+                + "gateway CPU per chunk \(Report.fmt(cpuPerChunk[n]!)) µs"
             note("  \(n) streams: \(line) → \(ok ? "held" : "not held")")
             report.notes.append("concurrency \(n): \(line)")
             // Held = the highest level with every level up to it held; later levels still run
@@ -437,6 +446,10 @@ final class Bench: @unchecked Sendable {
         }
         report.add(Figure(name: "RSS with 512 open streams (peak)", unit: "MB", value: rss512.map(Self.mb),
                           goal: .value(.atMost, 80)))
+        for n in [64, 512, 1024] {
+            guard let perChunk = cpuPerChunk[n] else { continue }
+            report.add(Figure(name: "CPU per chunk, all-in, \(n) streams (20 ms chunks)", unit: "µs", value: perChunk))
+        }
     }
 
     /// `n` direct streams at once; their durations (µs) and how many were incomplete.
