@@ -48,12 +48,12 @@ static inline int llmrpc_epoll_unwatch(int ep, int fd) {
 enum { LLMRPC_EPOLL_IN = 1, LLMRPC_EPOLL_OUT = 2, LLMRPC_EPOLL_ERR = 4, LLMRPC_EPOLL_HUP = 8 };
 
 /// Waits up to `timeout_ms` (-1: no limit, 0: not at all) for descriptors of `ep` to be ready;
-/// writes at most `max` (at most 256) of them to `fds` and what each is ready for to `what`
+/// writes at most `max` (at most 1024) of them to `fds` and what each is ready for to `what`
 /// (`LLMRPC_EPOLL_*` bits). Returns how many, 0 on timeout or an interrupting signal, or -1 with
 /// errno. (struct epoll_event is packed on x86-64: read here rather than in Swift.)
 static inline int llmrpc_epoll_wait(int ep, int *fds, int *what, int max, int timeout_ms) {
-    struct epoll_event events[256];
-    if (max > 256) max = 256;
+    struct epoll_event events[1024];
+    if (max > 1024) max = 1024;
     int n = epoll_wait(ep, events, max, timeout_ms);
     if (n < 0 && errno == EINTR) return 0;
     for (int i = 0; i < n; i++) {

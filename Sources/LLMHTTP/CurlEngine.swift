@@ -63,7 +63,7 @@ final class CurlEngine: TaskExecutor, @unchecked Sendable {
     /// Watched descriptors epoll refuses (a regular file, /dev/null: `poll` calls them always
     /// readable): their callbacks run every round, and the round does not sleep.
     private var alwaysReady: [Int32] = []
-    private static let maxEvents = 256
+    private static let maxEvents = 1024
     private var readyFDs = [Int32](repeating: 0, count: CurlEngine.maxEvents)
     private var readyWhat = [Int32](repeating: 0, count: CurlEngine.maxEvents)
     private var nextIdleCheckNanos: UInt64 = 0
