@@ -37,7 +37,11 @@ public final class FakeProviderServer: @unchecked Sendable {
         let state = FakeServerState(recordRequests: recordRequests)
         let router = FakeRouter(state: state, acceptedKeys: acceptedKeys)
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
+            // Room for every connection the bench opens at once (1,024 streams direct, as many
+            // through the gateway): with 256, connects past the accept queue lost their SYN and
+            // came back a second later (the 1,024-stream level's p99 of ~1.6 s, both ways).
+            // The kernel caps it at net.core.somaxconn (4,096 here).
+            .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
