@@ -64,6 +64,25 @@ struct HTTPClientBasicTests {
         }
     }
 
+    /// A kept connection the server closes while no transfer uses it (its socket stays in the
+    /// engine's epoll instance between transfers, see `CurlEngine.parkedSockets`): the next
+    /// request goes out on a new connection (often under the same descriptor number), and
+    /// every answer arrives whole.
+    @Test func idleConnectionsClosedByTheServerAreReplaced() async throws {
+        let server = try LoopbackServer()
+        let client = HTTPClient()
+        defer { client.shutdown() }
+        for round in 1...4 {
+            let response = try await client.send(HTTPRequest(url: server.url("/fixed-then-close")))
+            #expect(try await response.body.collect(maxBytes: 1 << 20) == LoopbackServer.fixedBody)
+            await server.waitForClosedConnections(round)
+            #expect(await client.socketsWaitedOn == 0)
+        }
+        try await Self.fetchFixed(2, client, server)
+        #expect(server.acceptedConnections == 5)
+        #expect(await client.socketsWaitedOn == 0)
+    }
+
     @Test func sequentialRequestsReuseOneConnection() async throws {
         let server = try LoopbackServer()
         let client = HTTPClient()

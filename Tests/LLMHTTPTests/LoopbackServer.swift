@@ -238,6 +238,13 @@ final class LoopbackServer: @unchecked Sendable {
             return write(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: \(Self.fixedBody.count)\r\n\r\n")
                 && write(fd, Self.fixedBody)
 
+        case "/fixed-then-close":
+            // A keep-alive answer (nothing says the connection ends), then the server closes it:
+            // the client finds its idle connection closed.
+            _ = write(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: \(Self.fixedBody.count)\r\n\r\n")
+                && write(fd, Self.fixedBody)
+            return false
+
         case "/headers":
             // Interim responses first, then the final one with mixed-case, repeated and folded headers.
             return write(fd, "HTTP/1.1 100 Continue\r\n\r\n"
