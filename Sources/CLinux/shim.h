@@ -60,7 +60,7 @@ static inline int llmrpc_epoll_wait(int ep, int *fds, int *what, int max, int ti
         uint32_t e = events[i].events;
         fds[i] = events[i].data.fd;
         what[i] = ((e & EPOLLIN) ? LLMRPC_EPOLL_IN : 0) | ((e & EPOLLOUT) ? LLMRPC_EPOLL_OUT : 0)
-            | ((e & EPOLLERR) ? LLMRPC_EPOLL_ERR : 0) | ((e & (EPOLLHUP | EPOLLRDHUP)) ? LLMRPC_EPOLL_HUP : 0);
+            | ((e & EPOLLERR) ? LLMRPC_EPOLL_ERR : 0) | ((e & EPOLLHUP) ? LLMRPC_EPOLL_HUP : 0);
     }
     return n;
 }

@@ -66,8 +66,7 @@ struct HTTPClientBasicTests {
 
     /// A kept connection the server closes while no transfer uses it (its socket stays in the
     /// engine's epoll instance between transfers, see `CurlEngine.parkedSockets`): the next
-    /// request goes out on a new connection (often under the same descriptor number), and
-    /// every answer arrives whole.
+    /// request goes out on a new connection, and every answer arrives whole.
     @Test func idleConnectionsClosedByTheServerAreReplaced() async throws {
         let server = try LoopbackServer()
         let client = HTTPClient()
@@ -113,8 +112,7 @@ struct HTTPClientBasicTests {
         // Four stay for reuse; the other two are closed.
         await server.waitForClosedConnections(2)
         #expect(server.closedConnections == 2)
-        // Idle connections are not waited on: libcurl took every socket out when its transfer
-        // ended (and the closed ones are not left behind in the epoll instance).
+        // Idle connections are not waited on: libcurl let every socket go when its transfer ended.
         #expect(await client.socketsWaitedOn == 0)
         try await Self.fetchFixed(4, client, server)
         #expect(server.acceptedConnections == 6)
