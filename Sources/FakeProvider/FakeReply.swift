@@ -54,6 +54,7 @@ struct FakeAnswer {
         var id: String?
         var name: String
         var argumentsChunks: [String]
+        var thoughtSignature: String? = nil
         var arguments: String {
             let joined = argumentsChunks.joined()
             return joined.isEmpty ? "{}" : joined
@@ -94,9 +95,10 @@ extension FakeScenario {
         switch self {
         case let .text(chunks, usage, finish, delay, reasoning):
             return FakeAnswer(text: chunks, reasoning: reasoning, usage: usage, finish: finish, delayMs: delay)
-        case let .toolCall(id, name, argumentsChunks, text, usage):
+        case let .toolCall(id, name, argumentsChunks, text, usage, signature):
             return FakeAnswer(text: text.map { [$0] } ?? [],
-                              tool: .init(id: id, name: name, argumentsChunks: argumentsChunks), usage: usage)
+                              tool: .init(id: id, name: name, argumentsChunks: argumentsChunks, thoughtSignature: signature),
+                              usage: usage)
         case let .errorMidStream(chunks, usage):
             return FakeAnswer(text: chunks, usage: usage, ending: .errorMidStream)
         case let .dropBeforeUsage(chunks, usage):

@@ -52,8 +52,10 @@ public enum FakeScenario: Sendable {
     case text(chunks: [String], usage: FakeUsage, finish: FakeFinish = .stop, chunkDelayMs: Int = 0, reasoning: [String] = [])
     /// A tool call (after an optional text part). `argumentsChunks` joined must be a JSON object
     /// (it is sent raw as the Anthropic `input` / Gemini `args`, and as the OpenAI `arguments` string).
-    /// A nil `id` gets a fixed fake id for Anthropic/OpenAI and no id for Gemini.
-    case toolCall(id: String?, name: String, argumentsChunks: [String], text: String? = nil, usage: FakeUsage)
+    /// A nil `id` gets a fixed fake id for Anthropic/OpenAI and no id for Gemini. Gemini puts
+    /// `thoughtSignature` on the call's part, as Gemini 3 does; the others ignore it.
+    case toolCall(id: String?, name: String, argumentsChunks: [String], text: String? = nil, usage: FakeUsage,
+                  thoughtSignature: String? = nil)
     /// A raw response under full control: status, body, extra headers (content-type defaults to JSON).
     case httpError(status: Int, body: String, headers: [(String, String)] = [])
     /// The provider's real 429: Anthropic `rate_limit_error` + `anthropic-ratelimit-*`, OpenAI

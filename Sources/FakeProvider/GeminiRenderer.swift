@@ -36,7 +36,8 @@ enum GeminiRenderer {
     private static func thoughtPart(_ text: String) -> String { "{\"text\":\(JSONText.quoted(text)),\"thought\":true}" }
     private static func callPart(_ tool: FakeAnswer.Tool) -> String {
         let id = tool.id.map { "\"id\":\(JSONText.quoted($0))," } ?? ""
-        return "{\"functionCall\":{\(id)\"name\":\(JSONText.quoted(tool.name)),\"args\":\(tool.arguments)}}"
+        let signature = tool.thoughtSignature.map { ",\"thoughtSignature\":\(JSONText.quoted($0))" } ?? ""
+        return "{\"functionCall\":{\(id)\"name\":\(JSONText.quoted(tool.name)),\"args\":\(tool.arguments)}\(signature)}"
     }
 
     static func answer(_ a: FakeAnswer, model: String, mode: Mode) -> FakePlan {

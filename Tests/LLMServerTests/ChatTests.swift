@@ -296,4 +296,48 @@ struct ChatTests {
         if kind != .google { #expect(call["id"] == "call_abc") } else { #expect(call["id"]?.stringValue?.isEmpty == false) }
         await h.shutdown()
     }
+
+    @Test("a Gemini call's thought signature goes back to Gemini from a stored conversation, and not to the others")
+    func thoughtSignatures() async throws {
+        let h = try await ChatHarness.start()
+        let signature = "CiQBcsjafA5+ZnR0/sig=="
+        h.fake.enqueue(.toolCall(id: nil, name: "get_weather", argumentsChunks: [#"{"location": "Paris"}"#],
+                                 usage: FakeUsage(input: 50, output: 20), thoughtSignature: signature), for: .google)
+        let tools: JSONValue = [["type": "function", "function": ["name": "get_weather", "parameters": ["type": "object"]]]]
+        let first = try await h.admin.result("llm/chat/completions/stream", h.chatParams("gemini-test", "Weather in Paris?", extra: ["tools": tools]))
+        let id = try #require(first["message"]?["tool_calls"]?.arrayValue?.first?["id"]?.stringValue)
+        #expect(id.hasPrefix("call_") && id.hasSuffix("__thought__" + signature))
+        let plainId = String(id.prefix(29))
+
+        // The conversation continues from the database: the call goes back with its signature.
+        h.fake.enqueue(.text(chunks: ["18C in Paris"], usage: FakeUsage(input: 60, output: 5)), for: .google)
+        _ = try await h.admin.result("llm/chat/completions", [
+            "model": "gemini-test", "conversation_id": first["conversation_id"]!, "tools": tools, "max_tokens": 100,
+            "messages": [["role": "tool", "tool_call_id": .string(id), "content": "18C"]],
+        ])
+        let contents = try #require(JSONParser.parse(h.fake.requests.last!.body)["contents"]?.arrayValue)
+        #expect(contents.count == 3)
+        #expect(contents[1] == ["role": "model", "parts": [
+            ["functionCall": ["name": "get_weather", "args": ["location": "Paris"]], "thoughtSignature": .string(signature)],
+        ]])
+        #expect(contents[2]["parts"]?.arrayValue?.first?["functionResponse"]?["name"] == "get_weather")
+
+        // The same history from a client, to OpenAI and to Anthropic: the id without the signature.
+        let history: JSONValue = [
+            ["role": "user", "content": "Weather in Paris?"],
+            ["role": "assistant", "content": "", "tool_calls": [
+                ["id": .string(id), "type": "function", "function": ["name": "get_weather", "arguments": #"{"location": "Paris"}"#]],
+            ]],
+            ["role": "tool", "tool_call_id": .string(id), "content": "18C"],
+        ]
+        for (model, kind) in [("gpt-test", FakeProviderKind.openai), ("claude-test", .anthropic)] {
+            h.fake.enqueue(.text(chunks: ["ok"], usage: FakeUsage(input: 5, output: 1)), for: kind)
+            _ = try await h.admin.result("llm/chat/completions", ["model": .string(model), "messages": history,
+                                                                  "tools": tools, "max_tokens": 100])
+            let sent = h.fake.requests.last!.bodyString
+            #expect(sent.components(separatedBy: plainId).count == 3, "\(model): the call's id and the result's")
+            #expect(!sent.contains("__thought__") && !sent.contains(signature), "\(model)")
+        }
+        await h.shutdown()
+    }
 }

@@ -29,14 +29,15 @@ enum AnthropicRequest {
                 var blocks: [JSONValue] = m.content.isEmpty ? [] : [text(m.content)]
                 for (j, c) in m.toolCalls.enumerated() {
                     let input = try ProviderJSON.argumentsObject(c.arguments, field: "messages[\(i)].tool_calls[\(j)].function.arguments")
-                    blocks.append(["type": "tool_use", "id": .string(c.id), "name": .string(c.name), "input": input])
+                    blocks.append(["type": "tool_use", "id": .string(ToolCallID.split(c.id).id), "name": .string(c.name), "input": input])
                 }
                 append("assistant", blocks)
             case .tool:
                 guard let id = m.toolCallId, !id.isEmpty else {
                     throw DomainError.invalidParams("messages[\(i)].tool_call_id", "a tool message needs tool_call_id")
                 }
-                append("user", [["type": "tool_result", "tool_use_id": .string(id), "content": .string(m.content)]])
+                // A Gemini signature carried in the id stays out (Anthropic's ids are [A-Za-z0-9_-]).
+                append("user", [["type": "tool_result", "tool_use_id": .string(ToolCallID.split(id).id), "content": .string(m.content)]])
             }
         }
         guard !turns.isEmpty else {

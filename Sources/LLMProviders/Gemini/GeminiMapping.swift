@@ -35,8 +35,9 @@ enum GeminiMapping {
     static func part(_ p: JSONValue) -> Part {
         if let fc = p.present("functionCall") {
             let args = fc["args"] ?? .object(JSONObject())
-            return .functionCall(ToolCall(id: fc.string("id") ?? ToolCallID.make(), name: fc.string("name") ?? "",
-                                          arguments: JSONWriter.string(args)))
+            // The signature (Gemini 3 gives it on a step's first call) rides in the id: see ToolCallID.
+            let id = ToolCallID.carrying(fc.string("id") ?? ToolCallID.make(), signature: p.string("thoughtSignature"))
+            return .functionCall(ToolCall(id: id, name: fc.string("name") ?? "", arguments: JSONWriter.string(args)))
         }
         if let t = p.string("text") { return p["thought"]?.boolValue == true ? .thought(t) : .text(t) }
         return .other

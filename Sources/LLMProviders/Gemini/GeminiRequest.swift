@@ -28,7 +28,9 @@ enum GeminiRequest {
                 var parts: [JSONValue] = m.content.isEmpty ? [] : [["text": .string(m.content)]]
                 for (j, c) in m.toolCalls.enumerated() {
                     let args = try ProviderJSON.argumentsObject(c.arguments, field: "messages[\(i)].tool_calls[\(j)].function.arguments")
-                    parts.append(["functionCall": ["name": .string(c.name), "args": args]])
+                    var part: JSONObject = ["functionCall": ["name": .string(c.name), "args": args]]
+                    if let signature = ToolCallID.split(c.id).signature { part["thoughtSignature"] = .string(signature) }
+                    parts.append(.object(part))
                     toolNames[c.id] = c.name
                 }
                 append("model", parts)

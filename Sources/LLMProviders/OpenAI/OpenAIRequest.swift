@@ -18,7 +18,7 @@ enum OpenAIRequest {
                 o["content"] = m.content.isEmpty && !m.toolCalls.isEmpty ? .null : .string(m.content)
                 if !m.toolCalls.isEmpty {
                     o["tool_calls"] = .array(m.toolCalls.map { c in
-                        ["id": .string(c.id), "type": "function",
+                        ["id": .string(ToolCallID.split(c.id).id), "type": "function",
                          "function": ["name": .string(c.name), "arguments": .string(c.arguments)]]
                     })
                 }
@@ -26,7 +26,7 @@ enum OpenAIRequest {
                 guard let id = m.toolCallId, !id.isEmpty else {
                     throw DomainError.invalidParams("messages[\(i)].tool_call_id", "a tool message needs tool_call_id")
                 }
-                o["tool_call_id"] = .string(id)
+                o["tool_call_id"] = .string(ToolCallID.split(id).id)  // a Gemini signature stays out
                 o["content"] = .string(m.content)
             }
             messages.append(.object(o))
