@@ -3697,7 +3697,8 @@ extension OpenRPCDocument {
         "description": "A tool call in OpenAI's chat format.",
         "properties": {
           "id": {
-            "type": "string"
+            "type": "string",
+            "description": "The provider's id, or one the server made where the provider gave none. Send it back unchanged: a Gemini call's id may end in `__thought__` and the thought signature Gemini 3 needs back with the call (the server sends it to Gemini and leaves it out for other providers)."
           },
           "type": {
             "type": "string",
