@@ -62,6 +62,15 @@ import Testing
         ])
     }
 
+    @Test func aToolResultMayNameTheCallWithoutItsSignature() throws {
+        var messages = history
+        messages[2].toolCallId = "call_0123456789abcdef01234567"
+        let r = try GeminiAdapter().makeRequest(ChatRequest(model: "gemini-3.5-flash", messages: messages),
+                                                apiKey: SecretKey("AIza-test"), baseURL: "http://x", stream: false)
+        #expect(try parsedBody(r)["contents"]?.arrayValue?.last?["parts"]?.arrayValue?.first
+                == ["functionResponse": ["name": "get_weather", "response": ["result": "18C"]]])
+    }
+
     @Test func openAIAndAnthropicGetTheIdWithoutIt() throws {
         let plainId = "call_0123456789abcdef01234567"
         let openAI = try parsedBody(OpenAIAdapter().makeRequest(ChatRequest(model: "gpt-x", messages: history),

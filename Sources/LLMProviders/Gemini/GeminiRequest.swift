@@ -7,7 +7,7 @@ enum GeminiRequest {
         guard !r.messages.isEmpty else { throw DomainError.invalidParams("messages", "must not be empty") }
         var system: [String] = []
         var contents: [(role: String, parts: [JSONValue])] = []
-        var toolNames: [String: String] = [:]  // tool call id → function name
+        var toolNames: [String: String] = [:]  // tool call id (without a signature) → function name
 
         func append(_ role: String, _ parts: [JSONValue]) {
             if let last = contents.last, last.role == role {
@@ -31,14 +31,15 @@ enum GeminiRequest {
                     var part: JSONObject = ["functionCall": ["name": .string(c.name), "args": args]]
                     if let signature = ToolCallID.split(c.id).signature { part["thoughtSignature"] = .string(signature) }
                     parts.append(.object(part))
-                    toolNames[c.id] = c.name
+                    toolNames[ToolCallID.split(c.id).id] = c.name
                 }
                 append("model", parts)
             case .tool:
                 guard let id = m.toolCallId, !id.isEmpty else {
                     throw DomainError.invalidParams("messages[\(i)].tool_call_id", "a tool message needs tool_call_id")
                 }
-                guard let name = toolNames[id] else {
+                // A client may echo the id with or without the signature it carries.
+                guard let name = toolNames[ToolCallID.split(id).id] else {
                     throw DomainError.invalidParams("messages[\(i)].tool_call_id", "no earlier assistant tool call has this id")
                 }
                 let result = (try? JSONParser.parse(m.content)) ?? .string(m.content)
