@@ -62,6 +62,31 @@ import Testing
         ])
     }
 
+    @Test func unsignedCallsGetGooglesPlaceholderForGemini3Only() throws {
+        let messages = [ChatMessage(role: .user, content: "Time?"),
+                        ChatMessage(role: .assistant, content: "", toolCalls: [ToolCall(id: "toolu_1", name: "get_time", arguments: "{}"),
+                                                                               ToolCall(id: "toolu_2", name: "get_date", arguments: "{}")]),
+                        ChatMessage(role: .tool, content: "noon", toolCallId: "toolu_1"),
+                        ChatMessage(role: .tool, content: "May 1", toolCallId: "toolu_2")]
+        func calls(_ model: String) throws -> JSONValue? {
+            let r = try GeminiAdapter().makeRequest(ChatRequest(model: model, messages: messages),
+                                                    apiKey: SecretKey("AIza-test"), baseURL: "http://x", stream: false)
+            return try parsedBody(r)["contents"]?.arrayValue?[1]["parts"]
+        }
+        // As Gemini signs a step: its first call only.
+        let placeholder: JSONValue = [
+            ["functionCall": ["name": "get_time", "args": [:]], "thoughtSignature": "skip_thought_signature_validator"],
+            ["functionCall": ["name": "get_date", "args": [:]]],
+        ]
+        #expect(try calls("gemini-3.5-flash") == placeholder)
+        #expect(try calls("models/gemini-3.1-pro-preview") == placeholder)
+        #expect(try calls("gemini-10-ultra") == placeholder)
+        let unsigned: JSONValue = [["functionCall": ["name": "get_time", "args": [:]]], ["functionCall": ["name": "get_date", "args": [:]]]]
+        #expect(try calls("gemini-2.5-pro") == unsigned)
+        #expect(try calls("gemini-exp-1206") == unsigned)
+        #expect(try calls("learnlm-2.0-flash") == unsigned)
+    }
+
     @Test func aToolResultMayNameTheCallWithoutItsSignature() throws {
         var messages = history
         messages[2].toolCallId = "call_0123456789abcdef01234567"

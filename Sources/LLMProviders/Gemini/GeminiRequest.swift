@@ -5,6 +5,7 @@ import LLMJSON
 enum GeminiRequest {
     static func body(_ r: ChatRequest) throws -> JSONValue {
         guard !r.messages.isEmpty else { throw DomainError.invalidParams("messages", "must not be empty") }
+        let signsCalls = requiresSignedCalls(model: r.model)
         var system: [String] = []
         var contents: [(role: String, parts: [JSONValue])] = []
         var toolNames: [String: String] = [:]  // tool call id (without a signature) → function name
@@ -26,10 +27,17 @@ enum GeminiRequest {
                 append("user", m.content.isEmpty ? [] : [["text": .string(m.content)]])
             case .assistant:
                 var parts: [JSONValue] = m.content.isEmpty ? [] : [["text": .string(m.content)]]
+                // A step Gemini made keeps its own signatures (on its first call); a step from
+                // elsewhere gets the placeholder there, as Gemini would have signed it.
+                let foreignStep = signsCalls && !m.toolCalls.contains { ToolCallID.split($0.id).signature != nil }
                 for (j, c) in m.toolCalls.enumerated() {
                     let args = try ProviderJSON.argumentsObject(c.arguments, field: "messages[\(i)].tool_calls[\(j)].function.arguments")
                     var part: JSONObject = ["functionCall": ["name": .string(c.name), "args": args]]
-                    if let signature = ToolCallID.split(c.id).signature { part["thoughtSignature"] = .string(signature) }
+                    if let signature = ToolCallID.split(c.id).signature {
+                        part["thoughtSignature"] = .string(signature)
+                    } else if foreignStep && j == 0 {
+                        part["thoughtSignature"] = .string(skipSignature)
+                    }
                     parts.append(.object(part))
                     toolNames[ToolCallID.split(c.id).id] = c.name
                 }
@@ -72,6 +80,21 @@ enum GeminiRequest {
             if let choice = r.toolChoice { o["toolConfig"] = ["functionCallingConfig": functionCallingConfig(choice)] }
         }
         return .object(o)
+    }
+
+    /// What Google documents for a function call that has no signature of Gemini's (a history
+    /// from another model or a call the client made up): Gemini 3 then skips the check it would
+    /// otherwise fail the request with.
+    static let skipSignature = "skip_thought_signature_validator"
+
+    /// Gemini 3 and later refuse a function call in the history without a thought signature;
+    /// earlier models take the call as it is (and are not sent the placeholder).
+    static func requiresSignedCalls(model: String) -> Bool {
+        var name = Substring(model)
+        if name.hasPrefix("models/") { name = name.dropFirst("models/".count) }
+        guard name.hasPrefix("gemini-") else { return false }
+        let major = name.dropFirst("gemini-".count).prefix { $0.isASCII && $0.isNumber }
+        return Int(major).map { $0 >= 3 } ?? false
     }
 
     static func functionCallingConfig(_ c: ToolChoice) -> JSONValue {
