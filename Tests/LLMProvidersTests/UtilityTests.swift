@@ -23,6 +23,9 @@ import Testing
         // 4+3, 4+0+3(name 11 bytes)+4(args 16 bytes), 4+1+1(id)
         #expect(TokenEstimator.estimate(messages: messages) == 24)
         #expect(TokenEstimator.estimate(messages: []) == 0)
+        // A Gemini signature carried in the id is not counted.
+        let signed = [ChatMessage(role: .tool, content: "18C", toolCallId: "c1__thought__" + String(repeating: "A", count: 400))]
+        #expect(TokenEstimator.estimate(messages: signed) == 6)
     }
 }
 

@@ -11,14 +11,16 @@ public enum TokenEstimator {
         return n == 0 ? 0 : (n + 3) / 4
     }
 
-    /// Each message's content, tool-call names and arguments and tool-call id,
+    /// Each message's content, tool-call names and arguments and tool-call id (without a
+    /// signature it carries),
     /// plus `perMessageOverhead` per message.
     public static func estimate(messages: [ChatMessage]) -> Int {
         var total = 0
         for m in messages {
             total += perMessageOverhead + estimate(text: m.content)
             for c in m.toolCalls { total += estimate(text: c.name) + estimate(text: c.arguments) }
-            if let id = m.toolCallId { total += estimate(text: id) }
+            // A Gemini thought signature carried in the id is opaque state, not text the model reads.
+            if let id = m.toolCallId { total += estimate(text: ToolCallID.split(id).id) }
         }
         return total
     }
