@@ -10,8 +10,7 @@ public struct GeminiAdapter: ProviderAdapter {
 
     public func makeRequest(_ request: ChatRequest, apiKey: SecretKey, baseURL: String, stream: Bool) throws -> UpstreamRequest {
         let body = try GeminiRequest.body(request)
-        var model = Substring(request.model)
-        if model.hasPrefix("models/") { model = model.dropFirst("models/".count) }
+        let model = GeminiRequest.modelName(request.model)
         guard !model.isEmpty else { throw DomainError.invalidParams("model", "must not be empty") }
         let method = stream ? ":streamGenerateContent?alt=sse" : ":generateContent"
         return UpstreamRequest(

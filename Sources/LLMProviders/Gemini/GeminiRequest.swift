@@ -29,17 +29,16 @@ enum GeminiRequest {
                 var parts: [JSONValue] = m.content.isEmpty ? [] : [["text": .string(m.content)]]
                 // A step Gemini made keeps its own signatures (on its first call); a step from
                 // elsewhere gets the placeholder there, as Gemini would have signed it.
-                let foreignStep = signsCalls && !m.toolCalls.contains { ToolCallID.split($0.id).signature != nil }
-                for (j, c) in m.toolCalls.enumerated() {
+                let ids = m.toolCalls.map { ToolCallID.split($0.id) }
+                let foreignStep = signsCalls && !ids.contains { $0.signature != nil }
+                for (j, (c, id)) in zip(m.toolCalls, ids).enumerated() {
                     let args = try ProviderJSON.argumentsObject(c.arguments, field: "messages[\(i)].tool_calls[\(j)].function.arguments")
                     var part: JSONObject = ["functionCall": ["name": .string(c.name), "args": args]]
-                    if let signature = ToolCallID.split(c.id).signature {
+                    if let signature = id.signature ?? (foreignStep && j == 0 ? skipSignature : nil) {
                         part["thoughtSignature"] = .string(signature)
-                    } else if foreignStep && j == 0 {
-                        part["thoughtSignature"] = .string(skipSignature)
                     }
                     parts.append(.object(part))
-                    toolNames[ToolCallID.split(c.id).id] = c.name
+                    toolNames[id.id] = c.name
                 }
                 append("model", parts)
             case .tool:
@@ -82,6 +81,12 @@ enum GeminiRequest {
         return .object(o)
     }
 
+    /// The model's name without the `models/` prefix Google's own names carry.
+    static func modelName(_ model: String) -> Substring {
+        let name = Substring(model)
+        return name.hasPrefix("models/") ? name.dropFirst("models/".count) : name
+    }
+
     /// What Google documents for a function call that has no signature of Gemini's (a history
     /// from another model or a call the client made up): Gemini 3 then skips the check it would
     /// otherwise fail the request with.
@@ -90,8 +95,7 @@ enum GeminiRequest {
     /// Gemini 3 and later refuse a function call in the history without a thought signature;
     /// earlier models take the call as it is (and are not sent the placeholder).
     static func requiresSignedCalls(model: String) -> Bool {
-        var name = Substring(model)
-        if name.hasPrefix("models/") { name = name.dropFirst("models/".count) }
+        let name = modelName(model)
         guard name.hasPrefix("gemini-") else { return false }
         let major = name.dropFirst("gemini-".count).prefix { $0.isASCII && $0.isNumber }
         return Int(major).map { $0 >= 3 } ?? false
